@@ -1,0 +1,100 @@
+"""The HTTP contract between devices and the sync server: paths and the non-sync messages.
+
+Sync messages themselves are in ``shared.protocol``.  Every 4xx carries an
+``shared.protocol.ErrorBody``.  Authenticated calls send ``Authorization: Bearer <access>``;
+the access token is bound to one user on one enrolled device.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.protocol import DeviceId, EntityId, Priority, UserId
+
+PREFIX = "/v1"
+TIME = f"{PREFIX}/time"  # GET -> ServerTime (no auth)
+ENROLL = f"{PREFIX}/devices/enroll"  # POST EnrollRequest -> EnrollResponse
+LOGIN = f"{PREFIX}/auth/login"  # POST LoginRequest -> TokenPair
+REFRESH = f"{PREFIX}/auth/refresh"  # POST RefreshRequest -> TokenPair
+SYNC = f"{PREFIX}/sync"  # POST SyncRequest -> SyncResponse (push + pull, one round trip)
+PUSH = f"{PREFIX}/push"  # POST PushRequest -> PushResult
+PULL = f"{PREFIX}/pull"  # GET ?cursor=&limit= -> PullPage
+EVENTS = f"{PREFIX}/events"  # GET text/event-stream; "event: changes" data {"seq": n}
+CONFLICTS = f"{PREFIX}/conflicts"  # GET -> list[ConflictRecord] (supervisor)
+CONFLICT = f"{PREFIX}/conflicts/{{conflict_id}}"  # GET -> ConflictRecord
+RESOLVE = f"{PREFIX}/conflicts/{{conflict_id}}/resolve"  # POST ResolveRequest -> PushResult
+USERS = f"{PREFIX}/admin/users"  # GET/POST (admin)
+DEVICES = f"{PREFIX}/admin/devices"  # GET (admin)
+REVOKE = f"{PREFIX}/admin/devices/{{device_id}}/revoke"  # POST (admin)
+AUDIT = f"{PREFIX}/admin/audit"  # GET (admin)
+
+
+class Role(StrEnum):
+    """Who may do what: dispatchers work incidents and units; supervisors also see every unit
+    and resolve conflicts; admins (agency IT) manage users and devices and read the audit log,
+    but see no incident data."""
+
+    DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerTime(_Msg):
+    server_time_ms: int
+    server_id: str
+
+
+class EnrollRequest(_Msg):
+    username: UserId
+    password: Password
+    device_name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class LoginRequest(_Msg):
+    username: UserId
+    password: Password
+    device_id: DeviceId
+
+
+class RefreshRequest(_Msg):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class TokenPair(_Msg):
+    access_token: str
+    refresh_token: str
+    expires_in: int = Field(description="Seconds the access token is valid")
+    user_id: UserId
+    role: Role
+    server_time_ms: int
+
+
+class EnrollResponse(_Msg):
+    device_id: DeviceId
+    tokens: TokenPair
+
+
+class ResolveRequest(_Msg):
+    """A supervisor's decision; the server turns it into a resolve op that syncs."""
+
+    action: Annotated[str, StringConstraints(pattern=r"^(keep|reopen|set_priority)$")] | None = None
+    priority: Priority | None = None
+    keep_incident_id: EntityId | None = None
+    comment: Annotated[str, StringConstraints(max_length=4000)] = ""
+
+
+class NewUser(_Msg):
+    username: UserId
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    role: Role
+    display_name: Annotated[str, StringConstraints(max_length=64)] = ""

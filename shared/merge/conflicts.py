@@ -1,0 +1,83 @@
+"""Conflict records kept inside entity state, open until a resolution has seen every side.
+
+Resolutions are stored beside conflicts, not inside them, because a replica may receive a
+supervisor's resolution before the ops whose clash it resolves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.domain import ConflictKind, ConflictRecord, ConflictSide, StatusEvent
+from shared.merge.causality import OpRef
+
+
+class Side(BaseModel):
+    by: OpRef
+    summary: str
+    value: Any = None
+
+
+class Resolution(BaseModel):
+    by: OpRef
+    action: str
+    comment: str = ""
+
+
+class Conflict(BaseModel):
+    conflict_id: str
+    kind: ConflictKind
+    sides: dict[str, Side] = {}
+
+
+Resolutions = dict[str, dict[str, Resolution]]
+"""conflict id -> resolving op id -> resolution."""
+
+
+def raise_conflict(
+    conflicts: dict[str, Conflict], conflict_id: str, kind: ConflictKind, *sides: Side
+) -> None:
+    conflict = conflicts.setdefault(conflict_id, Conflict(conflict_id=conflict_id, kind=kind))
+    for side in sides:
+        conflict.sides.setdefault(side.by.op, side)
+
+
+def is_open(conflict: Conflict, resolutions: Resolutions) -> bool:
+    """Open while some side is unseen by every resolution, so a late edit re-opens it."""
+    resolved_by = resolutions.get(conflict.conflict_id, {}).values()
+    return any(
+        not any(r.by.knows(side.by) for r in resolved_by) for side in conflict.sides.values()
+    )
+
+
+def open_ids(conflicts: dict[str, Conflict], resolutions: Resolutions) -> tuple[str, ...]:
+    return tuple(sorted(c for c, conflict in conflicts.items() if is_open(conflict, resolutions)))
+
+
+def records(
+    conflicts: dict[str, Conflict], resolutions: Resolutions, entity: str, entity_id: str
+) -> list[ConflictRecord]:
+    out = []
+    for conflict_id in sorted(conflicts):
+        conflict = conflicts[conflict_id]
+        sides = sorted(conflict.sides.values(), key=lambda s: s.by.stamp)
+        done = sorted(resolutions.get(conflict_id, {}).values(), key=lambda r: r.by.stamp)
+        out.append(
+            ConflictRecord(
+                conflict_id=conflict_id,
+                kind=conflict.kind,
+                entity=entity,
+                entity_id=entity_id,
+                sides=tuple(
+                    ConflictSide(by=s.by.author(), summary=s.summary, value=s.value) for s in sides
+                ),
+                open=is_open(conflict, resolutions),
+                resolutions=tuple(
+                    StatusEvent(status=r.action, event_ms=r.by.wall_ms, by=r.by.author())
+                    for r in done
+                ),
+            )
+        )
+    return out

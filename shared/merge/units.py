@@ -1,0 +1,249 @@
+"""Unit merge: descriptive fields LWW, status as an event log, double-booking conflicts.
+
+Every status event keeps its own real time (``event_ms``; late paper entries keep theirs and
+are flagged).  The current status is derived by folding the events in real-time order through
+the unit lifecycle; an event the lifecycle would not allow is kept and reported as an anomaly,
+because a report from the field is a fact a replica must not drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from shared.domain import Assignment, ConflictKind, ConflictRecord, StatusEvent, Unit
+from shared.lifecycle import COMMITTED, IllegalTransition, UnitStatus, unit_transition
+from shared.merge.causality import OpRef, Write, pair_id
+from shared.merge.conflicts import Conflict, Resolution, Resolutions, Side, raise_conflict
+from shared.merge.conflicts import open_ids as open_conflict_ids
+from shared.merge.conflicts import records as conflict_records
+from shared.merge.registers import lww_write
+from shared.protocol import Op, UnitResolve, UnitStatusChange, UnitUpsert
+
+
+class UnitEvent(BaseModel):
+    status: UnitStatus
+    incident_id: str | None
+    event_ms: int
+    late: bool
+    by: OpRef
+    keep_incident_id: str | None = None
+
+    @property
+    def order(self) -> tuple[int, str, str, int]:
+        return (self.event_ms, *self.by.stamp)
+
+
+class UnitState(BaseModel):
+    id: str
+    fields: dict[str, Write] = {}
+    superseded: dict[str, Write] = {}
+    events: dict[str, UnitEvent] = {}
+    conflicts: dict[str, Conflict] = {}
+    resolutions: Resolutions = {}
+    applied: set[str] = set()
+    updated_hlc: str = ""
+
+    def view(self) -> Unit:
+        return unit_view(self)
+
+    def conflict_records(self) -> list[ConflictRecord]:
+        return conflict_records(self.conflicts, self.resolutions, "unit", self.id)
+
+
+def apply_unit_op(state: UnitState, op: Op) -> bool:
+    """Merge ``op`` into ``state`` in place; returns False if it was already applied."""
+    ref = OpRef.of(op)
+    if ref.op in state.applied:
+        return False
+    state.applied.add(ref.op)
+    state.updated_hlc = max(state.updated_hlc, ref.hlc)
+    body = op.body
+    if isinstance(body, UnitUpsert):
+        for name, value in body.model_dump(exclude_unset=True, exclude={"kind"}).items():
+            lww_write(state.fields, state.superseded, Write(field=name, value=value, by=ref))
+    elif isinstance(body, UnitStatusChange):
+        event = UnitEvent(
+            status=body.status,
+            incident_id=body.incident_id,
+            event_ms=body.event_ms if body.event_ms is not None else ref.wall_ms,
+            late=body.late,
+            by=ref,
+        )
+        if event.status is UnitStatus.DISPATCHED:
+            _check_double_booking(state, event)
+        state.events[ref.op] = event
+    elif isinstance(body, UnitResolve):
+        _resolve(state, ref, body)
+    else:  # pragma: no cover - the replica routes incident ops elsewhere
+        raise TypeError(f"{body.kind} is not a unit operation")
+    return True
+
+
+def _check_double_booking(state: UnitState, event: UnitEvent) -> None:
+    for other in state.events.values():
+        if (
+            other.status is UnitStatus.DISPATCHED
+            and other.keep_incident_id is None
+            and other.incident_id != event.incident_id
+            and event.by.concurrent_with(other.by)
+        ):
+            raise_conflict(
+                state.conflicts,
+                pair_id(f"double-booked:{state.id}", event.by, other.by),
+                ConflictKind.UNIT_DOUBLE_BOOKED,
+                Side(
+                    by=event.by,
+                    summary=f"dispatched to {event.incident_id}",
+                    value=event.incident_id,
+                ),
+                Side(
+                    by=other.by,
+                    summary=f"dispatched to {other.incident_id}",
+                    value=other.incident_id,
+                ),
+            )
+
+
+def _resolve(state: UnitState, ref: OpRef, body: UnitResolve) -> None:
+    state.resolutions.setdefault(body.conflict_id, {})[ref.op] = Resolution(
+        by=ref, action=f"kept on {body.keep_incident_id}", comment=body.comment
+    )
+    # The resolution is itself an event in the unit's log: it puts the unit back on the kept
+    # incident and clears it from the others, at the time the supervisor decided.
+    state.events[ref.op] = UnitEvent(
+        status=UnitStatus.DISPATCHED,
+        incident_id=body.keep_incident_id,
+        event_ms=ref.wall_ms,
+        late=False,
+        by=ref,
+        keep_incident_id=body.keep_incident_id,
+    )
+
+
+def _dropped(conflict: Conflict, keep: str) -> tuple[str, ...]:
+    return tuple(sorted({str(s.value) for s in conflict.sides.values() if s.value != keep}))
+
+
+def _drops_for(state: UnitState, event: UnitEvent) -> tuple[str, ...]:
+    """Incidents a resolution clears: derived when viewed, so arrival order cannot matter."""
+    dropped: set[str] = set()
+    for conflict_id, by_op in state.resolutions.items():
+        conflict = state.conflicts.get(conflict_id)
+        if conflict is not None and event.by.op in by_op and event.keep_incident_id:
+            dropped.update(_dropped(conflict, event.keep_incident_id))
+    return tuple(sorted(dropped))
+
+
+@dataclass
+class _Fold:
+    status: UnitStatus = UnitStatus.AVAILABLE
+    since_ms: int | None = None
+    incident_id: str | None = None
+    assignments: dict[str, dict[str, object]] = field(default_factory=dict)
+    anomalies: list[str] = field(default_factory=list)
+
+
+_STAMP_FIELD = {
+    UnitStatus.DISPATCHED: "dispatched_ms",
+    UnitStatus.ENROUTE: "enroute_ms",
+    UnitStatus.ONSCENE: "onscene_ms",
+    UnitStatus.TRANSPORTING: "transporting_ms",
+    UnitStatus.HOSPITAL: "hospital_ms",
+    UnitStatus.CLEARED: "cleared_ms",
+}
+
+
+def _fold(state: UnitState) -> _Fold:
+    fold = _Fold()
+    for event in sorted(state.events.values(), key=lambda e: e.order):
+        if event.keep_incident_id is not None:
+            _apply_resolution(fold, event, _drops_for(state, event))
+        else:
+            _apply_event(fold, event)
+    return fold
+
+
+def _apply_event(fold: _Fold, event: UnitEvent) -> None:
+    about_current = event.incident_id is None or event.incident_id == fold.incident_id
+    if about_current or event.status is UnitStatus.DISPATCHED:
+        try:
+            unit_transition(fold.status, event.status)
+        except IllegalTransition as illegal:
+            fold.anomalies.append(f"{event.by.op}: {illegal}")
+    if event.incident_id is not None:
+        assignment = fold.assignments.setdefault(
+            event.incident_id, {"status": event.status, "late": False}
+        )
+        stamp = _STAMP_FIELD[event.status]
+        if assignment.get(stamp) is None:
+            assignment[stamp] = event.event_ms
+        assignment["status"] = event.status
+        assignment["late"] = bool(assignment["late"]) or event.late
+    if event.status is UnitStatus.CLEARED:
+        if event.incident_id == fold.incident_id:
+            fold.status, fold.incident_id, fold.since_ms = (
+                UnitStatus.AVAILABLE,
+                None,
+                event.event_ms,
+            )
+        return
+    if event.status in COMMITTED:
+        fold.status, fold.incident_id = event.status, event.incident_id
+    else:
+        fold.status, fold.incident_id = event.status, None
+    fold.since_ms = event.event_ms
+
+
+def _apply_resolution(fold: _Fold, event: UnitEvent, drops: tuple[str, ...]) -> None:
+    for incident_id in drops:
+        assignment = fold.assignments.get(incident_id)
+        if assignment is not None and assignment.get("cleared_ms") is None:
+            assignment["cleared_ms"] = event.event_ms
+            assignment["status"] = UnitStatus.CLEARED
+    kept = fold.assignments.get(event.keep_incident_id or "")
+    if kept is not None and kept.get("cleared_ms") is None:
+        status = kept["status"]
+        assert isinstance(status, UnitStatus)
+        if fold.incident_id != event.keep_incident_id:
+            fold.since_ms = event.event_ms
+        fold.status, fold.incident_id = status, event.keep_incident_id
+    elif fold.incident_id in drops:
+        fold.status, fold.incident_id, fold.since_ms = UnitStatus.AVAILABLE, None, event.event_ms
+
+
+def unit_view(state: UnitState) -> Unit:
+    fold = _fold(state)
+    events = sorted(state.events.values(), key=lambda e: e.order)
+
+    def text(name: str) -> str | None:
+        write = state.fields.get(name)
+        return write.value if write is not None and isinstance(write.value, str) else None
+
+    return Unit(
+        unit_id=state.id,
+        name=text("name"),
+        unit_type=text("unit_type"),
+        station=text("station"),
+        status=fold.status,
+        status_since_ms=fold.since_ms,
+        incident_id=fold.incident_id,
+        assignments=tuple(
+            Assignment(unit_id=state.id, incident_id=incident_id, **values)
+            for incident_id, values in sorted(fold.assignments.items())
+        ),
+        events=tuple(
+            StatusEvent(
+                status=e.status.value if e.keep_incident_id is None else "Resolved",
+                event_ms=e.event_ms,
+                by=e.by.author(),
+                late=e.late,
+                incident_id=e.incident_id,
+            )
+            for e in events
+        ),
+        anomalies=tuple(fold.anomalies),
+        open_conflicts=open_conflict_ids(state.conflicts, state.resolutions),
+        updated_hlc=state.updated_hlc,
+    )
