@@ -15,8 +15,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from shared.codes import DISPOSITIONS, INCIDENT_TYPES
 from shared.hlc import HlcStr
 from shared.lifecycle import IncidentStatus, UnitStatus
 
@@ -30,6 +38,19 @@ DeviceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_/-]{1,32}$")]
+
+
+def _registered(registry: dict[str, str], name: str) -> AfterValidator:
+    def check(code: str) -> str:
+        if code not in registry:
+            raise ValueError(f"{code!r} is not a known {name} code")
+        return code
+
+    return AfterValidator(check)
+
+
+IncidentType = Annotated[Code, _registered(INCIDENT_TYPES, "APCO 2.103.2 incident type")]
+Disposition = Annotated[Code, _registered(DISPOSITIONS, "APCO 1.111.2 disposition")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
 Priority = Annotated[int, Field(ge=1, le=5, description="1 is the most urgent")]
@@ -50,7 +71,7 @@ class _Body(BaseModel):
 class IncidentFields(_Body):
     """The scalar incident fields merged last-writer-wins, field by field."""
 
-    incident_type: Code | None = None
+    incident_type: IncidentType | None = None
     address: ShortText | None = None
     cross_street: ShortText | None = None
     lat: Latitude | None = None
@@ -95,7 +116,7 @@ class IncidentPriority(_Body):
 class IncidentStatusChange(_Body):
     kind: Literal["incident.status"] = "incident.status"
     status: IncidentStatus
-    disposition: Code | None = None
+    disposition: Disposition | None = None
     event_ms: EpochMs | None = None
     late: bool = False
 

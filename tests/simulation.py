@@ -94,7 +94,7 @@ class World:
             if incident is not None and incident.created is not None:
                 return None
             fields = IncidentFields(
-                incident_type="STRUCTFIRE", address=f"{value} Mission St", caller_name=f"C{value}"
+                incident_type="FSTRU", address=f"{value} Mission St", caller_name=f"C{value}"
             )
             return c.create_incident(
                 fields, 1 + value % 5, f"narrative {value}", incident_id=incident_id
@@ -109,12 +109,12 @@ class World:
             target = (IncidentStatus.RESOURCES_ASSIGNED, IncidentStatus.REOPENED)[value % 2]
             return c.set_incident_status(incident, target)
         if action == "close" and incident is not None:
-            return c.set_incident_status(incident, IncidentStatus.CLOSED, disposition="AR")
+            return c.set_incident_status(incident, IncidentStatus.CLOSED, disposition="01")
         if action == "dispatch":
             if unit is None:
                 return c.upsert_unit(None, unit_id=unit_id, name=unit_id, unit_type="ENGINE")
-            target = INCIDENTS[value % len(INCIDENTS)]
-            return c.set_unit_status(unit, UnitStatus.DISPATCHED, incident_id=target)
+            goal = INCIDENTS[value % len(INCIDENTS)]
+            return c.set_unit_status(unit, UnitStatus.DISPATCHED, incident_id=goal)
         if action == "unit_step" and unit is not None:
             order = [
                 UnitStatus.ENROUTE,

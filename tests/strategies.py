@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from shared.codes import DISPOSITIONS, INCIDENT_TYPES
 from shared.hlc import Hlc
 from shared.lifecycle import IncidentStatus, UnitStatus, unit_needs_incident
 from shared.protocol import (
@@ -28,6 +29,8 @@ from shared.protocol import (
 
 ids = st.from_regex(r"[A-Za-z0-9_.-]{1,24}", fullmatch=True)
 codes = st.from_regex(r"[A-Z0-9]{1,10}", fullmatch=True)
+incident_types = st.sampled_from(sorted(INCIDENT_TYPES))
+dispositions = st.sampled_from(sorted(DISPOSITIONS))
 text = st.text(min_size=1, max_size=200)
 short = st.text(max_size=200)
 priority = st.integers(1, 5)
@@ -36,7 +39,7 @@ hlcs = st.builds(lambda w, c: Hlc(w, c).encode(), epoch, st.integers(0, 999_999)
 
 fields = st.builds(
     IncidentFields,
-    incident_type=st.none() | codes,
+    incident_type=st.none() | incident_types,
     address=st.none() | short,
     cross_street=st.none() | short,
     lat=st.none() | st.floats(-90, 90),
@@ -67,9 +70,9 @@ bodies = st.one_of(
     st.builds(IncidentUpdate, fields=fields).filter(lambda u: True),
     st.builds(IncidentPriority, priority=priority, previous=priority),
     st.builds(
-        lambda s, d: IncidentStatusChange(status=s, disposition=d or "AR"),
+        lambda s, d: IncidentStatusChange(status=s, disposition=d),
         st.sampled_from(IncidentStatus),
-        st.none() | codes,
+        dispositions,
     ),
     st.builds(NoteAdd, note_id=ids, text=text, event_ms=st.none() | epoch, late=st.booleans()),
     st.builds(IncidentResolve, conflict_id=ids, action=st.just("keep"), comment=short),

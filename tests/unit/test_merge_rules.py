@@ -48,7 +48,7 @@ def _pair(now: list[int]) -> tuple[Dispatcher, Dispatcher]:
 def _shared_incident(a: Dispatcher, b: Dispatcher, now: list[int], priority: int = 3) -> str:
     op = a.act(
         a.do.create_incident(
-            IncidentFields(incident_type="STRUCTFIRE", address="100 Main St"), priority, "smoke"
+            IncidentFields(incident_type="FSTRU", address="100 Main St"), priority, "smoke"
         )
     )
     b.receive(op)
@@ -176,7 +176,7 @@ def test_notes_added_offline_to_an_incident_someone_closed_raise_one_conflict():
     a, b = _pair(now)
     inc = _shared_incident(a, b, now)
     close = a.act(
-        a.do.set_incident_status(a.replica.incidents[inc], IncidentStatus.CLOSED, disposition="FA")
+        a.do.set_incident_status(a.replica.incidents[inc], IncidentStatus.CLOSED, disposition="02")
     )
     n1 = b.act(b.do.add_note(b.replica.incidents[inc], "patient found"))
     n2 = b.act(b.do.add_note(b.replica.incidents[inc], "second patient"))
@@ -204,7 +204,7 @@ def test_a_closed_incident_refuses_local_edits_with_a_clear_reason():
     a, b = _pair(now)
     inc = _shared_incident(a, b, now)
     a.act(
-        a.do.set_incident_status(a.replica.incidents[inc], IncidentStatus.CLOSED, disposition="FA")
+        a.do.set_incident_status(a.replica.incidents[inc], IncidentStatus.CLOSED, disposition="02")
     )
     with pytest.raises(CommandError, match="closed; reopen it first"):
         a.do.add_note(a.replica.incidents[inc], "too late")

@@ -7,6 +7,7 @@ from hypothesis import given
 from pydantic import BaseModel, ValidationError
 
 from shared.protocol import (
+    IncidentFields,
     IncidentStatusChange,
     IncidentUpdate,
     Op,
@@ -81,6 +82,13 @@ GOOD_OP = {
 def test_malformed_ops_are_refused_with_a_reason(change, reason):
     with pytest.raises(ValidationError, match=reason):
         Op.model_validate({**GOOD_OP, **change})
+
+
+def test_codes_must_come_from_the_apco_registries():
+    with pytest.raises(ValidationError, match=r"not a known APCO 2\.103\.2 incident type"):
+        IncidentFields(incident_type="STRUCTFIRE")
+    with pytest.raises(ValidationError, match=r"not a known APCO 1\.111\.2 disposition"):
+        IncidentStatusChange(status="Closed", disposition="ZZ")
 
 
 def test_closing_needs_a_disposition():
