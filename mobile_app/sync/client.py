@@ -1,0 +1,212 @@
+"""One sync round trip at a time: push the outbox and pull pages, surviving any cut.
+
+- Reconnect = one ``POST /v1/sync`` that pushes the outbox and returns the first page.
+- Every page is merged and its cursor checkpointed before the next request, so a cut
+  mid-transfer re-sends at most one page.
+- A lost response is harmless: the server stored ``last_seq`` with the effects, so the retry
+  is acknowledged without applying anything twice.
+- Several servers (primary, then standby sites) are tried in order when one is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+
+import httpx
+from pydantic import ValidationError
+
+from mobile_app.sync.errors import (
+    DeviceRevoked,
+    Offline,
+    Refused,
+    ServerTrouble,
+    SignInRequired,
+)
+from mobile_app.sync.port import Replicating
+from shared import api
+from shared.api import RefreshRequest, TokenPair
+from shared.protocol import MAX_BATCH, ErrorBody, ErrorCode, Op, SyncRequest, SyncResponse
+
+#: Headers that keep the wire small: pages are JSON and compress well.
+_HEADERS = {"Accept-Encoding": "gzip", "Content-Type": "application/json"}
+
+
+#: The server sends a heartbeat every ~15 s; silence this long means the stream is dead.
+_SSE_READ_TIMEOUT_S = 45.0
+
+#: Refusals fixed in a row (refresh, re-stamp, rewind) before giving up on this round.
+_MAX_RECOVERIES = 3
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    pushed: int
+    pulled: int
+    cursor: int
+    server: str
+
+
+class SyncClient:
+    def __init__(
+        self,
+        store: Replicating,
+        servers: Sequence[str],
+        tokens: TokenPair,
+        *,
+        http: httpx.AsyncClient | None = None,
+        page_limit: int = 500,
+        timeout_s: float = 15.0,
+        on_tokens: Callable[[TokenPair], None] | None = None,
+    ) -> None:
+        if not servers:
+            raise ValueError("at least one server URL is needed")
+        self.store = store
+        self.servers = [s.rstrip("/") for s in servers]
+        self.active = 0
+        self.tokens = tokens
+        self.page_limit = page_limit
+        self._http = http or httpx.AsyncClient(timeout=timeout_s)
+        self._on_tokens = on_tokens
+        #: Called with (changes pulled so far, more to come) after every page.
+        self.progress_listeners: list[Callable[[int, bool], None]] = []
+
+    @property
+    def server(self) -> str:
+        return self.servers[self.active]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def sync_once(self) -> RoundResult:
+        """Push everything pending and pull until caught up, or raise a ``SyncFailed``."""
+        pushed = pulled = 0
+        last_error: Offline | None = None
+        for _ in range(len(self.servers)):
+            recoveries = 0
+            try:
+                while True:
+                    batch, response = await self._round()
+                    if response is None:
+                        recoveries += 1
+                        if recoveries > _MAX_RECOVERIES:
+                            raise Refused("the same refusal keeps coming back")
+                        continue
+                    pushed += len(batch)
+                    pulled += len(response.pull.changes)
+                    for listener in self.progress_listeners:
+                        listener(pulled, response.pull.has_more)
+                    if not response.pull.has_more and len(batch) < MAX_BATCH:
+                        return RoundResult(pushed, pulled, self.store.cursor, self.server)
+            except Offline as offline:
+                # The next site's server, if the agency has one: a center being evacuated.
+                last_error = offline
+                self.active = (self.active + 1) % len(self.servers)
+        assert last_error is not None
+        raise last_error
+
+    async def _round(self) -> tuple[list[Op], SyncResponse | None]:
+        """One request; ``None`` when a refusal was handled and the round should be retried."""
+        batch = self.store.pending_ops(MAX_BATCH)
+        request = SyncRequest(
+            device_id=self.store.device_id,
+            ops=batch,
+            cursor=self.store.cursor,
+            limit=self.page_limit,
+        )
+        started = time.monotonic()
+        reply = await self._post(api.SYNC, request.model_dump_json())
+        rtt_ms = int((time.monotonic() - started) * 1000)
+        if reply.status_code >= 400:
+            await self._recover(reply, rtt_ms)
+            return [], None
+        response = SyncResponse.model_validate_json(reply.content)
+        self.store.observe_server_time(response.pull.server_time_ms, rtt_ms)
+        self.store.ack(response.push.last_seq)
+        self.store.apply_page(response.pull)
+        return batch, response
+
+    async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
+        """Act on a refusal so the next round can succeed; raise if a person must act."""
+        if reply.status_code >= 500:
+            raise ServerTrouble(reply.status_code)
+        try:
+            error = ErrorBody.model_validate_json(reply.content)
+        except ValidationError:
+            raise Refused(f"HTTP {reply.status_code}") from None
+        if error.error is ErrorCode.DEVICE_REVOKED or error.wipe:
+            self.store.wipe("this device was revoked by the agency")
+            raise DeviceRevoked()
+        if error.error is ErrorCode.UNAUTHORIZED:
+            await self._refresh()
+        elif error.error is ErrorCode.CLOCK_AHEAD:
+            self.store.restamp_outbox(server_time_ms=error.server_time_ms, round_trip_ms=rtt_ms)
+        elif error.error is ErrorCode.SEQ_GAP and error.expected_seq is not None:
+            # The server lacks ops we thought it had (a standby that never got them): resend.
+            self.store.rewind_ack(error.expected_seq - 1)
+        elif error.error is ErrorCode.RESYNC_REQUIRED:
+            self.store.reset_cursor()
+        else:
+            raise Refused(error.detail)
+
+    async def _refresh(self) -> None:
+        body = RefreshRequest(refresh_token=self.tokens.refresh_token).model_dump_json()
+        reply = await self._send("POST", api.REFRESH, body, auth=False)
+        if reply.status_code != 200:
+            if reply.status_code < 500:
+                try:
+                    error = ErrorBody.model_validate_json(reply.content)
+                except ValidationError:
+                    raise SignInRequired() from None
+                if error.wipe:
+                    self.store.wipe("this device was revoked by the agency")
+                    raise DeviceRevoked()
+                raise SignInRequired()
+            raise ServerTrouble(reply.status_code)
+        self.tokens = TokenPair.model_validate_json(reply.content)
+        if self._on_tokens is not None:
+            self._on_tokens(self.tokens)
+
+    async def _post(self, path: str, body: str) -> httpx.Response:
+        return await self._send("POST", path, body)
+
+    async def _send(
+        self, method: str, path: str, body: str, *, auth: bool = True
+    ) -> httpx.Response:
+        headers = dict(_HEADERS)
+        if auth:
+            headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+        try:
+            return await self._http.request(
+                method, self.server + path, content=body, headers=headers
+            )
+        except (httpx.TransportError, httpx.DecodingError) as cut:
+            raise Offline(f"{type(cut).__name__}: {cut}") from cut
+
+    async def announcements(self) -> AsyncIterator[int]:
+        """Follow the server's live stream; yields the latest change seq at each announcement.
+
+        Ends (or raises ``Offline``) when the stream breaks; the scheduler reconnects.
+        """
+        headers = {"Authorization": f"Bearer {self.tokens.access_token}"}
+        timeout = httpx.Timeout(10.0, read=_SSE_READ_TIMEOUT_S)
+        try:
+            async with self._http.stream(
+                "GET", self.server + api.EVENTS, headers=headers, timeout=timeout
+            ) as stream:
+                if stream.status_code != 200:
+                    await stream.aread()
+                    await self._recover(stream, 0)
+                    return
+                event = ""
+                async for line in stream.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "changes":
+                        yield int(json.loads(line[5:])["seq"])
+                    elif not line:
+                        event = ""
+        except (httpx.TransportError, httpx.DecodingError) as cut:
+            raise Offline(f"{type(cut).__name__}: {cut}") from cut

@@ -1,0 +1,56 @@
+"""Sync failures, each with a sentence a dispatcher can act on."""
+
+from __future__ import annotations
+
+
+class SyncFailed(Exception):
+    """Base: the round did not complete; local work is safe and will be retried."""
+
+    retry = True
+
+    def __init__(self, words: str) -> None:
+        super().__init__(words)
+        self.words = words
+
+
+class Offline(SyncFailed):
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "No connection to the server. Your work is saved on this device and will be sent "
+            "when the connection returns."
+        )
+        self.detail = detail
+
+
+class ServerTrouble(SyncFailed):
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            f"The server is having trouble (error {status}). Your work is saved on this device; "
+            "retrying."
+        )
+
+
+class Refused(SyncFailed):
+    """The server refused a change. Kept in the outbox (never dropped) and retried."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"The server refused a change: {detail}. It is kept on this device; tell your "
+            "supervisor if this persists."
+        )
+
+
+class SignInRequired(SyncFailed):
+    retry = False
+
+    def __init__(self) -> None:
+        super().__init__("Your sign-in has expired. Sign in again to resume sending work.")
+
+
+class DeviceRevoked(SyncFailed):
+    retry = False
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This device has been withdrawn by your agency and its data has been erased."
+        )

@@ -1,0 +1,44 @@
+"""What the sync client needs from the local store (``mobile_app.store.LocalStore``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from shared.protocol import Op, PullPage
+
+
+class Replicating(Protocol):
+    device_id: str
+
+    @property
+    def cursor(self) -> int: ...
+
+    @property
+    def acked_seq(self) -> int: ...
+
+    def pending_ops(self, limit: int = ...) -> list[Op]: ...
+
+    def pending_count(self) -> int: ...
+
+    def ack(self, last_seq: int) -> None: ...
+
+    def observe_server_time(self, server_ms: int, round_trip_ms: int = 0) -> None: ...
+
+    def apply_page(self, page: PullPage) -> Any: ...
+
+    def reset_cursor(self) -> None: ...
+
+    def restamp_outbox(
+        self,
+        *,
+        server_last_seq: int | None = None,
+        server_time_ms: int | None = None,
+        round_trip_ms: int = 0,
+    ) -> list[Op]: ...
+
+    def rewind_ack(self, last_seq: int) -> None: ...
+
+    def wipe(self, reason: str = ...) -> None: ...
+
+    def listen(self, listener: Callable[[Any], None]) -> Callable[[], None]: ...

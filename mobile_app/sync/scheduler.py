@@ -1,0 +1,168 @@
+"""When to sync: at once after a local write or a live announcement, periodically while
+online, and after an exponential backoff with jitter while the connection is down.
+
+APScheduler owns the timing; a dirty flag makes sure a trigger that arrives while a round is
+running is never lost (the round simply goes again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from mobile_app.sync.backoff import Backoff
+from mobile_app.sync.client import SyncClient
+from mobile_app.sync.errors import Offline, SyncFailed
+from mobile_app.sync.status import Connectivity, SyncStatus
+
+log = logging.getLogger(__name__)
+_JOB = "sync"
+
+
+class SyncScheduler:
+    def __init__(
+        self,
+        client: SyncClient,
+        *,
+        periodic_s: float = 30.0,
+        backoff: Backoff | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        live: bool = True,
+    ) -> None:
+        self.client = client
+        self.store = client.store
+        self.periodic_s = periodic_s
+        self.backoff = backoff or Backoff()
+        self.live = live
+        self._on_status = on_status
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._dirty = False
+        self._running = False
+        self._stopped = False
+        self._online = asyncio.Event()
+        self._unlisten: Callable[[], None] | None = None
+        self._live_task: asyncio.Task[None] | None = None
+        self.status = SyncStatus(pending_ops=self._pending())
+        client.progress_listeners.append(self._progress)
+
+    # Lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._scheduler.start()
+        self._unlisten = self.store.listen(self._on_store_change)
+        self.trigger()
+        if self.live:
+            self._live_task = asyncio.create_task(self._follow_live())
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._unlisten is not None:
+            self._unlisten()
+        if self._live_task is not None:
+            self._live_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._live_task
+        self._scheduler.shutdown(wait=False)
+
+    def trigger(self) -> None:
+        """Sync as soon as possible (a local write, a live announcement, a reconnect)."""
+        self._dirty = True
+        if not self._running and not self._stopped:
+            self._schedule(0.0)
+
+    # The loop ------------------------------------------------------------------------------
+    async def run_round(self) -> None:
+        if self._running or self._stopped:
+            return
+        self._running = True
+        try:
+            while not self._stopped:
+                self._dirty = False
+                self._publish(connectivity=Connectivity.SYNCING, problem=None, next_retry_ms=None)
+                try:
+                    await self.client.sync_once()
+                except SyncFailed as failure:
+                    self._failed(failure)
+                    return
+                self.backoff.reset()
+                self._online.set()
+                self._publish(
+                    connectivity=Connectivity.ONLINE,
+                    last_sync_ms=int(time.time() * 1000),
+                    problem=None,
+                    to_pull=None,
+                )
+                if not self._dirty:
+                    break
+            self._schedule(self.periodic_s)
+        finally:
+            self._running = False
+
+    def _failed(self, failure: SyncFailed) -> None:
+        self._online.clear()
+        if not failure.retry:
+            self._publish(connectivity=Connectivity.LOCKED_OUT, problem=failure.words)
+            self._stopped = True
+            return
+        delay = self.backoff.next_delay()
+        kind = Connectivity.OFFLINE if isinstance(failure, Offline) else Connectivity.ONLINE
+        log.info("sync failed (%s); retrying in %.1f s", type(failure).__name__, delay)
+        self._publish(
+            connectivity=kind,
+            problem=failure.words,
+            next_retry_ms=int((time.time() + delay) * 1000),
+        )
+        self._schedule(delay)
+
+    def _schedule(self, delay_s: float) -> None:
+        when = datetime.now(UTC) + timedelta(seconds=delay_s)
+        self._scheduler.add_job(
+            self.run_round,
+            "date",
+            run_date=when,
+            id=_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def _follow_live(self) -> None:
+        """While online, listen to the server's announcements; each one triggers a pull."""
+        pause = Backoff(base_s=1.0, cap_s=60.0, rng=self.backoff.rng)
+        while not self._stopped:
+            await self._online.wait()
+            try:
+                async for seq in self.client.announcements():
+                    pause.reset()
+                    if seq > self.store.cursor:
+                        self.trigger()
+            except SyncFailed as failure:
+                log.info("live stream ended: %s", failure)
+            await asyncio.sleep(pause.next_delay())
+
+    # Status --------------------------------------------------------------------------------
+    def _on_store_change(self, change: Any) -> None:
+        kind = getattr(change, "kind", None)
+        if str(getattr(kind, "value", kind)) == "local":
+            self.trigger()
+        self._publish()
+
+    def _progress(self, pulled: int, more: bool) -> None:
+        self._publish(pulled=pulled, to_pull=None if not more else pulled + 1)
+
+    def _pending(self) -> int:
+        try:
+            return self.store.pending_count()
+        except Exception:  # a locked store has no count to show
+            return 0
+
+    def _publish(self, **changes: Any) -> None:
+        self.status = dataclasses.replace(self.status, pending_ops=self._pending(), **changes)
+        if self._on_status is not None:
+            self._on_status(self.status)
