@@ -13,16 +13,21 @@ makes ``ctx`` an exact "did the author know op X" test (see ``shared.merge.causa
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
     StringConstraints,
+    model_serializer,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from shared.codes import DISPOSITIONS, INCIDENT_TYPES
 from shared.hlc import HlcStr
@@ -68,7 +73,30 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IncidentFields(_Body):
+class _SetFieldsOnly(_Body):
+    """A body whose unset fields mean "not changed" (``None`` set explicitly clears a field).
+
+    Only the fields that were set are serialised, so an op means the same thing after a JSON
+    round trip (sync wire, device store, server store); otherwise every unset field would come
+    back as an explicit ``None`` and erase that field on every replica.
+    """
+
+    @model_serializer(mode="wrap")
+    def _only_set_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        keep = self.model_fields_set | {"kind"}
+        return {name: value for name, value in data.items() if name in keep}
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Document the fields themselves rather than the serializer's generic dict.
+        fields_only = {key: value for key, value in schema.items() if key != "serialization"}
+        return handler(cast(CoreSchema, fields_only))
+
+
+class IncidentFields(_SetFieldsOnly):
     """The scalar incident fields merged last-writer-wins, field by field."""
 
     incident_type: IncidentType | None = None
@@ -151,7 +179,7 @@ class IncidentResolve(_Body):
         return self
 
 
-class UnitUpsert(_Body):
+class UnitUpsert(_SetFieldsOnly):
     kind: Literal["unit.upsert"] = "unit.upsert"
     name: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
     unit_type: Code | None = None

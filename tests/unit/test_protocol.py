@@ -7,6 +7,7 @@ from hypothesis import given
 from pydantic import BaseModel, ValidationError
 
 from shared.protocol import (
+    IncidentCreate,
     IncidentFields,
     IncidentStatusChange,
     IncidentUpdate,
@@ -17,6 +18,7 @@ from shared.protocol import (
     SyncRequest,
     SyncResponse,
     UnitStatusChange,
+    UnitUpsert,
 )
 from tests import strategies as s
 
@@ -113,3 +115,16 @@ def test_a_push_batch_must_be_one_devices_ops_in_order():
         PushRequest(device_id="tab-7", ops=[op2, op1])
     with pytest.raises(ValidationError, match="not from device"):
         PushRequest(device_id="tab-8", ops=[op1])
+
+
+@given(s.ops())
+def test_an_op_means_the_same_change_after_the_wire(op: Op):
+    """Unset fields must stay unset: an explicit None would erase that field everywhere."""
+    again = Op.model_validate_json(op.model_dump_json())
+    body, back = op.body, again.body
+    if isinstance(body, IncidentCreate | IncidentUpdate):
+        assert isinstance(back, IncidentCreate | IncidentUpdate)
+        assert back.fields.changes() == body.fields.changes()
+    if isinstance(body, UnitUpsert):
+        assert isinstance(back, UnitUpsert)
+        assert back.model_fields_set == body.model_fields_set
