@@ -1,0 +1,76 @@
+"""SQLite connections with the settings the store's guarantees rely on.
+
+- WAL: readers (the UI) never block the writer, and the writer never blocks readers.
+- synchronous=FULL: with WAL, NORMAL survives an app crash but may lose the last commits on
+  power loss or an OS crash; an acknowledged 911 entry must survive a dead battery, and FULL
+  costs one fsync of the WAL per commit.
+- secure_delete: freed pages are zeroed, so old ciphertext does not linger in the file.
+- temp_store=MEMORY: sorts and temporary tables never spill to unencrypted temp files.
+- Writes begin IMMEDIATE (take the write lock up front) so two writers cannot deadlock while
+  upgrading; reads use deferred transactions and see a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.pool import QueuePool
+from sqlmodel import create_engine
+
+BUSY_TIMEOUT_MS = 5_000
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+@dataclass(frozen=True)
+class Engines:
+    writer: Engine
+    reader: Engine
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+def open_engines(db_path: Path) -> Engines:
+    if not db_path.exists():
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return Engines(
+        writer=_engine(db_path, "BEGIN IMMEDIATE", 1), reader=_engine(db_path, "BEGIN", 4)
+    )
+
+
+def _engine(db_path: Path, begin: str, pool_size: int) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=0 if pool_size == 1 else 4,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours (SQLAlchemy recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in _PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine

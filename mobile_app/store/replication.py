@@ -1,0 +1,252 @@
+"""What the sync client needs: the outbox, acknowledgements, merging pulled pages, clocks.
+
+- Outbox = this device's ops above ``acked_seq``, read from the op log in seq order.  They stay
+  in the log after acknowledgement: the log is what damaged entity rows are rebuilt from.
+- A pulled page merges in chunks of ``chunk_size`` ops, one short transaction each, behind any
+  waiting local action; the cursor commits with the last chunk.  A crash mid-page re-pulls the
+  page, and merging it again is a no-op for the ops already in.
+- Clock: every pulled stamp is observed (HLC receive rule).  A stamp too far ahead triggers one
+  re-measurement of the offset from the page's server time; if it is still too far ahead the op
+  is merged anyway (the server accepted and ordered it, dropping it would lose data) but its
+  time is not adopted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from mobile_app.store.core import StoreCore
+from mobile_app.store.errors import ServerAhead
+from mobile_app.store.listeners import ChangeKind, StoreChange
+from mobile_app.store.repository import EntityKey, delete_meta, get_meta, set_meta
+from shared.hlc import MAX_COUNTER, ZERO, ClockSkewError, Hlc, HybridClock
+from shared.merge import apply_op, new_state
+from shared.merge.replica import EntityState
+from shared.protocol import MAX_BATCH, Change, Op, PullPage
+
+log = logging.getLogger(__name__)
+
+_SECRET = "secret:"
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What one pulled page did: ops new to this device, ops it already had, the cursor."""
+
+    applied: int
+    duplicates: int
+    cursor: int
+    chunks: int
+
+
+class StoreReplication(StoreCore):
+    # State the sync client reads ---------------------------------------------------------
+    @property
+    def clock(self) -> HybridClock:
+        """The store's clock (read it; change it only through the methods below)."""
+        return self._clock
+
+    @property
+    def cursor(self) -> int:
+        """Where the next pull starts (the last fully merged page's cursor)."""
+        return int(self._meta()["cursor"])
+
+    @property
+    def acked_seq(self) -> int:
+        return int(self._meta()["acked_seq"])
+
+    @property
+    def server_url(self) -> str:
+        return self._meta()["server_url"]
+
+    def set_server_url(self, url: str) -> None:
+        with self._write(local=False) as s:
+            set_meta(s, server_url=url)
+
+    def secret(self, name: str) -> str | None:
+        """A credential kept for the sync client (e.g. the refresh token), decrypted."""
+        stored = self._meta().get(f"{_SECRET}{name}")
+        return None if stored is None else self._repo_or_raise().codec.open_secret(name, stored)
+
+    def set_secret(self, name: str, value: str | None) -> None:
+        """Keep a credential encrypted like any record (None forgets it)."""
+        with self._write(local=False) as s:
+            if value is None:
+                delete_meta(s, f"{_SECRET}{name}")
+            else:
+                set_meta(s, **{f"{_SECRET}{name}": self._unlocked().codec.seal_secret(name, value)})
+
+    # Push side ---------------------------------------------------------------------------
+    def pending_ops(self, limit: int = MAX_BATCH) -> list[Op]:
+        """The outbox: this device's ops the server has not acknowledged, in seq order."""
+        repo = self._repo_or_raise()
+        with self._read() as s:
+            acked = int(get_meta(s)["acked_seq"])
+            return repo.own_ops(s, self.device_id, acked, limit)
+
+    def pending_count(self) -> int:
+        repo = self._repo_or_raise()
+        with self._read() as s:
+            return repo.count_own(s, self.device_id, int(get_meta(s)["acked_seq"]))
+
+    def ack(self, last_seq: int) -> None:
+        """The server has applied this device's ops up to ``last_seq`` (PushResult.last_seq)."""
+        with self._write(local=False) as s:
+            changed = _record_ack(s, last_seq)
+        if changed:
+            self._listeners.notify(StoreChange(ChangeKind.ACKED))
+
+    def observe_server_time(self, server_ms: int, round_trip_ms: int = 0) -> None:
+        """Re-measure the clock offset against the server (at every sync round trip)."""
+        with self._write(local=False) as s:
+            self._clock.observe_server_time(server_ms, round_trip_ms)
+            set_meta(s, clock_offset_ms=self._clock.offset_ms)
+
+    def restamp_outbox(
+        self,
+        *,
+        server_last_seq: int | None = None,
+        server_time_ms: int | None = None,
+        round_trip_ms: int = 0,
+    ) -> list[Op]:
+        """Give unacknowledged ops fresh stamps after the server refused them as clock_ahead.
+
+        No other replica has these ops (the server refused them), so their stamps may change:
+        ``server_last_seq`` first acknowledges what the server did accept; the offset is
+        re-measured from ``server_time_ms``; the clock's memory of our own bad stamps is rolled
+        back to the latest trusted stamp seen from elsewhere; each outbox op keeps its seq, ctx
+        and body and gets a new stamp, in seq order; and every entity they touch is re-derived
+        from the op log, since the old stamps decided its last-writer-wins races.
+        Returns the re-stamped ops, ready to push again.
+        """
+        with self._write(local=False) as s:
+            repo = self._unlocked()
+            if server_last_seq is not None:
+                _record_ack(s, server_last_seq)
+            if server_time_ms is not None:
+                self._clock.observe_server_time(server_time_ms, round_trip_ms)
+            acked = int(get_meta(s)["acked_seq"])
+            outbox = repo.own_ops(s, self.device_id, acked, limit=2**62)
+            if outbox:
+                trusted = Hlc(self._clock.physical() + self._clock.max_offset_ms, MAX_COUNTER)
+                seen = repo.max_seen_hlc(s, self.device_id, acked, trusted.encode())
+                self._clock.last = Hlc.decode(seen) if seen else ZERO
+                outbox = [
+                    op.model_copy(update={"hlc": self._clock.now().encode()}) for op in outbox
+                ]
+                for op in outbox:
+                    repo.replace(s, op)
+                for key in {(op.entity, op.entity_id) for op in outbox}:
+                    repo.rebuild(s, *key)
+            set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
+        if outbox:
+            touched = frozenset((op.entity, op.entity_id) for op in outbox)
+            self._listeners.notify(StoreChange(ChangeKind.RESTAMPED, touched))
+        return outbox
+
+    # Pull side ---------------------------------------------------------------------------
+    def apply_page(self, page: PullPage) -> MergeResult:
+        return self.apply_pulled(page.changes, page.cursor, server_time_ms=page.server_time_ms)
+
+    def apply_pulled(
+        self, changes: Sequence[Change], cursor: int, *, server_time_ms: int | None = None
+    ) -> MergeResult:
+        """Merge a pulled page in short transactions; the cursor commits with the last one."""
+        if cursor < 0:
+            raise ValueError("a cursor is never negative")
+        step = self._chunk
+        chunks = [list(changes[i : i + step]) for i in range(0, len(changes), step)] or [[]]
+        remeasure = [server_time_ms]
+        applied = duplicates = checkpoint = 0
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            with self._write(local=False) as s:
+                touched, new = self._merge_chunk(s, chunk, remeasure)
+                if last:
+                    checkpoint = max(cursor, int(get_meta(s)["cursor"]))  # never moves back
+                    set_meta(s, cursor=checkpoint)
+            applied += new
+            duplicates += len(chunk) - new
+            change = StoreChange(ChangeKind.MERGED, touched, cursor=checkpoint if last else None)
+            self._listeners.notify(change)
+        return MergeResult(applied, duplicates, checkpoint, len(chunks))
+
+    def reset_cursor(self) -> None:
+        """Pull everything again from the start (the server asked for a resync)."""
+        with self._write(local=False) as s:
+            set_meta(s, cursor=0)
+
+    def _merge_chunk(
+        self, s: Session, chunk: list[Change], remeasure: list[int | None]
+    ) -> tuple[frozenset[EntityKey], int]:
+        repo = self._unlocked()
+        states: dict[EntityKey, EntityState] = {}
+        new = 0
+        for change in chunk:
+            op = change.op
+            self._observe_pulled(op, remeasure)
+            key = (op.entity, op.entity_id)
+            if key not in states:
+                states[key] = repo.load_for_write(s, *key) or new_state(op)
+            new += apply_op(states[key], op)
+        for state in states.values():
+            repo.save(s, state)  # before the log rows, which reference the entity row
+        repo.append(s, [(change.op, change.seq) for change in chunk])
+        _note_own_ops(s, [c.op.seq for c in chunk if c.op.device_id == self.device_id])
+        set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
+        return frozenset(states), new
+
+    def _observe_pulled(self, op: Op, remeasure: list[int | None]) -> None:
+        stamp = Hlc.decode(op.hlc)
+        try:
+            self._clock.observe(stamp)
+            return
+        except ClockSkewError as skew:
+            ahead_ms = skew.ahead_ms
+        server_ms, remeasure[0] = remeasure[0], None  # once per page
+        if server_ms is not None:
+            self._clock.observe_server_time(server_ms)
+            try:
+                self._clock.observe(stamp)
+                return
+            except ClockSkewError as skew:
+                ahead_ms = skew.ahead_ms
+        log.warning(
+            "op %s is stamped %.1f s ahead of this device's corrected clock: merged, "
+            "but its time is not adopted",
+            op.op_id,
+            ahead_ms / 1000,
+        )
+
+
+def _record_ack(s: Session, last_seq: int) -> bool:
+    if last_seq < 0:
+        raise ValueError("an acknowledged seq is never negative")
+    meta = get_meta(s)
+    written = int(meta["next_seq"]) - 1
+    if last_seq > written:
+        raise ServerAhead(
+            f"the server has ops up to seq {last_seq} from this device, which only wrote "
+            f"{written}: this store does not match the server's record of the device"
+        )
+    if last_seq <= int(meta["acked_seq"]):
+        return False
+    set_meta(s, acked_seq=last_seq)
+    return True
+
+
+def _note_own_ops(s: Session, seqs: list[int]) -> None:
+    """Our own ops coming back in a pull: the server has them (and, seq-ordered, all before)."""
+    if not seqs:
+        return
+    meta = get_meta(s)
+    top = max(seqs)
+    if top >= int(meta["next_seq"]):
+        # A store restored from an older copy: never reuse a seq the server already has.
+        set_meta(s, next_seq=top + 1)
+    if top > int(meta["acked_seq"]):
+        set_meta(s, acked_seq=top)

@@ -1,0 +1,217 @@
+"""Reading and writing the device tables inside a caller's transaction.
+
+The store decides *when* a transaction starts and ends; this module only knows *how* to load,
+seal and save entity state, append to the op log, rebuild from it, and keep the meta counters.
+Statements are built once with bound parameters: building SQLAlchemy statements per row cost
+more than SQLite itself when merging a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import Session
+
+from mobile_app.store.cache import SealedCache
+from mobile_app.store.codec import CorruptEntity, RecordCodec, kind_of
+from mobile_app.store.schema import DeviceTable, EntityRow, MetaRow, OpLogRow
+from shared.domain import ConflictRecord, Incident, Unit
+from shared.merge import apply_op, new_state
+from shared.merge.replica import EntityState
+from shared.protocol import Entity, Op
+
+log = logging.getLogger(__name__)
+
+EntityKey = tuple[Entity, str]
+
+_ENTITY = DeviceTable.metadata.tables[EntityRow.__tablename__]
+_OP_LOG = DeviceTable.metadata.tables[OpLogRow.__tablename__]
+_META = DeviceTable.metadata.tables[MetaRow.__tablename__]
+
+
+def _upsert(table: Table, keys: Sequence[str]) -> Any:
+    stmt = insert(table)
+    changing = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=changing)
+
+
+_SAVE_ENTITY = _upsert(_ENTITY, ("kind", "entity_id"))
+_LOAD_ENTITY = select(_ENTITY.c.state).where(
+    _ENTITY.c.kind == bindparam("kind"), _ENTITY.c.entity_id == bindparam("entity_id")
+)
+_APPEND_OP = (stmt := insert(_OP_LOG)).on_conflict_do_update(
+    index_elements=["device_id", "seq"],
+    # Already logged (our own op coming back, or a page pulled again): only learn its
+    # server sequence.
+    set_={"server_seq": func.coalesce(_OP_LOG.c.server_seq, stmt.excluded.server_seq)},
+)
+_REPLACE_OP = (
+    update(_OP_LOG)
+    .where(_OP_LOG.c.device_id == bindparam("d"), _OP_LOG.c.seq == bindparam("s"))
+    .values(hlc=bindparam("hlc"), op=bindparam("sealed"))
+)
+_OPS_FOR = (
+    select(_OP_LOG.c.device_id, _OP_LOG.c.seq, _OP_LOG.c.op)
+    .where(_OP_LOG.c.kind == bindparam("kind"), _OP_LOG.c.entity_id == bindparam("entity_id"))
+    .order_by(_OP_LOG.c.hlc)
+)
+_OWN_OPS = (
+    select(_OP_LOG.c.device_id, _OP_LOG.c.seq, _OP_LOG.c.op)
+    .where(_OP_LOG.c.device_id == bindparam("device_id"), _OP_LOG.c.seq > bindparam("after"))
+    .order_by(_OP_LOG.c.seq)
+    .limit(bindparam("limit"))
+)
+_COUNT_OWN = select(func.count()).where(
+    _OP_LOG.c.device_id == bindparam("device_id"), _OP_LOG.c.seq > bindparam("after")
+)
+_SET_META = _upsert(_META, ("key",))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What readers need from an entity row: immutable, so it can be shared between threads."""
+
+    view: Incident | Unit
+    conflicts: tuple[ConflictRecord, ...]
+
+
+class Repository:
+    def __init__(self, codec: RecordCodec, states: int = 256, views: int = 4096) -> None:
+        self.codec = codec
+        # States handed to one writer at a time (taken out while being changed): the entities
+        # a merge keeps touching page after page.
+        self._writable: SealedCache[EntityKey, EntityState] = SealedCache(states)
+        # Read models shared by every reader: a whole queue's worth.
+        self._readable: SealedCache[EntityKey, Decoded] = SealedCache(views)
+
+    # Entities ----------------------------------------------------------------------------
+    def load(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
+        """The entity's state, for the caller to change and ``save``; CorruptEntity if its row
+        cannot be read."""
+        blob = _db(s).execute(_LOAD_ENTITY, {"kind": kind.value, "entity_id": entity_id})
+        sealed = blob.scalar()
+        if sealed is None:
+            return None
+        cached = self._writable.take((kind, entity_id), sealed)
+        return cached if cached is not None else self.codec.open_state(kind, entity_id, sealed)
+
+    def load_for_write(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
+        """Like ``load``, but a damaged row is rebuilt from the op log first.
+
+        A write needs the true state anyway, and the op log is the source of truth; refusing
+        would leave a merge stuck on one bad row.
+        """
+        try:
+            return self.load(s, kind, entity_id)
+        except CorruptEntity as damaged:
+            log.warning("rebuilding %s from the op log: %s", damaged.where, damaged.reason)
+            return self.rebuild(s, kind, entity_id)
+
+    def decoded(self, kind: Entity, entity_id: str, sealed: bytes) -> Decoded:
+        """The read models of a row's sealed state (decoded once per version of the row)."""
+        key = (kind, entity_id)
+        cached = self._readable.get(key, sealed)
+        if cached is None:
+            state = self.codec.open_state(kind, entity_id, sealed)
+            cached = Decoded(state.view(), tuple(state.conflict_records()))
+            self._readable.put(key, sealed, cached)
+        return cached
+
+    def save(self, s: Session, state: EntityState) -> None:
+        """Seal and store ``state``; the repository owns the object from here on."""
+        kind = kind_of(state)
+        sealed = self.codec.seal_state(state)
+        row = {
+            **self.codec.clear_columns(state),
+            "kind": kind.value,
+            "entity_id": state.id,
+            "state": sealed,
+        }
+        _db(s).execute(_SAVE_ENTITY, row)
+        self._writable.put((kind, state.id), sealed, state)
+
+    def rebuild(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
+        """Re-derive an entity from every op the log holds for it, and save it."""
+        state: EntityState | None = None
+        for op in self.ops_for(s, kind, entity_id):
+            state = state or new_state(op)
+            apply_op(state, op)
+        if state is not None:
+            self.save(s, state)
+        return state
+
+    # Op log ------------------------------------------------------------------------------
+    def append(self, s: Session, ops: Sequence[tuple[Op, int | None]]) -> None:
+        """Log ops with their server sequence (None for local ops); the entity rows must exist.
+
+        An op already logged keeps its sealed body and gains the server sequence if it had none.
+        """
+        if not ops:
+            return
+        rows = [
+            {
+                "device_id": op.device_id,
+                "seq": op.seq,
+                "kind": op.entity.value,
+                "entity_id": op.entity_id,
+                "op_kind": op.body.kind,
+                "hlc": op.hlc,
+                "server_seq": server_seq,
+                "op": self.codec.seal_op(op),
+            }
+            for op, server_seq in ops
+        ]
+        _db(s).execute(_APPEND_OP, rows)
+
+    def replace(self, s: Session, op: Op) -> None:
+        """Overwrite a logged op (re-stamping); its id stays the same."""
+        params = {"d": op.device_id, "s": op.seq, "hlc": op.hlc, "sealed": self.codec.seal_op(op)}
+        _db(s).execute(_REPLACE_OP, params)
+
+    def ops_for(self, s: Session, kind: Entity, entity_id: str) -> list[Op]:
+        rows = _db(s).execute(_OPS_FOR, {"kind": kind.value, "entity_id": entity_id})
+        return self._open(rows)
+
+    def own_ops(self, s: Session, device_id: str, after_seq: int, limit: int) -> list[Op]:
+        params = {"device_id": device_id, "after": after_seq, "limit": limit}
+        return self._open(_db(s).execute(_OWN_OPS, params))
+
+    def count_own(self, s: Session, device_id: str, after_seq: int) -> int:
+        count = _db(s).execute(_COUNT_OWN, {"device_id": device_id, "after": after_seq})
+        return int(count.scalar_one())
+
+    def max_seen_hlc(self, s: Session, device_id: str, acked_seq: int, at_most: str) -> str:
+        """Latest stamp in the log outside this device's outbox, ignoring untrusted ones."""
+        outbox = (_OP_LOG.c.device_id == device_id) & (_OP_LOG.c.seq > acked_seq)
+        query = select(func.max(_OP_LOG.c.hlc)).where(~outbox, _OP_LOG.c.hlc <= at_most)
+        found = _db(s).execute(query).scalar()
+        return str(found or "")
+
+    def _open(self, rows: Any) -> list[Op]:
+        return [self.codec.open_op(device_id, seq, blob) for device_id, seq, blob in rows]
+
+
+# Meta -------------------------------------------------------------------------------------
+def get_meta(s: Session) -> dict[str, str]:
+    rows = _db(s).execute(select(_META.c.key, _META.c.value))
+    return {key: value for key, value in rows}
+
+
+def set_meta(s: Session, **values: object) -> None:
+    rows = [{"key": key, "value": str(value)} for key, value in values.items()]
+    if rows:
+        _db(s).execute(_SET_META, rows)
+
+
+def delete_meta(s: Session, key: str) -> None:
+    _db(s).execute(delete(_META).where(_META.c.key == key))
+
+
+def _db(s: Session) -> Connection:
+    """The session's connection, for plain Core statements (no ORM bookkeeping per row)."""
+    return s.connection()

@@ -1,0 +1,281 @@
+"""Pulled changes merge to exactly what the shared reference replica holds."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mobile_app.store import ChangeKind, LocalStore, StoreChange
+from shared.hlc import Hlc
+from shared.merge import Replica
+from shared.protocol import Change, IncidentUpdate, Op
+from tests.device.conftest import FAST_KDF, PIN, MakeStore, as_changes
+from tests.simulation import ACTIONS, World, replay
+
+HOUR_MS = 3_600_000
+
+scripts = st.lists(
+    st.tuples(st.integers(0, 3), st.sampled_from(ACTIONS), st.integers(0, 8), st.integers(0, 50)),
+    min_size=1,
+    max_size=60,
+)
+
+
+def _world_ops(n_devices: int, script: list[tuple[int, str, int, int]]) -> list[Op]:
+    world = World.create(n_devices)
+    for who, action, pick, value in script:
+        world.step(who % n_devices, action, pick, value)
+    return world.all_ops
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    n_devices=st.integers(2, 4),
+    script=scripts,
+    chunk_size=st.integers(1, 12),
+    data=st.data(),
+)
+def test_random_pages_in_random_chunks_merge_to_the_reference_state(
+    n_devices, script, chunk_size, data
+):
+    ops = _world_ops(n_devices, script)
+    delivered = data.draw(st.permutations(ops), label="server order")
+    log = as_changes(delivered)
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(log)), max_size=6), label="page cuts"))
+    bounds = [0, *cuts, len(log)]
+    # A crash before a page's checkpoint means that page is pulled (and merged) again.
+    repeats = data.draw(st.sets(st.integers(0, len(bounds) - 2), max_size=2), label="re-pulled")
+
+    with tempfile.TemporaryDirectory() as directory:
+        store = LocalStore.create(
+            Path(directory) / "d.db", PIN, "observer", "olga", kdf=FAST_KDF, chunk_size=chunk_size
+        )
+        for page, (start, end) in enumerate(itertools.pairwise(bounds)):
+            for _ in range(2 if page in repeats else 1):
+                store.apply_pulled(log[start:end], cursor=end)
+
+        assert store.snapshot() == replay(ops).snapshot()
+        assert store.cursor == len(log)
+        store.lock()
+
+
+def test_the_cursor_checkpoint_commits_with_the_last_chunk_of_a_page(make_store: MakeStore):
+    source = make_store("dev-src", "sam")
+    incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
+    for i in range(9):
+        source.add_note(incident_id, f"note {i}")
+    page = as_changes(source.pending_ops())
+    store = make_store(chunk_size=4)
+    cursors: list[tuple[int | None, int]] = []
+    store.listen(lambda change: cursors.append((change.cursor, store.cursor)))
+
+    result = store.apply_pulled(page, cursor=10)
+
+    assert cursors == [(None, 0), (None, 0), (10, 10)]
+    assert (result.applied, result.duplicates, result.cursor, result.chunks) == (10, 0, 10, 3)
+
+
+def test_a_page_half_merged_before_a_crash_merges_again_without_duplicates(tmp_path: Path):
+    source = LocalStore.create(tmp_path / "src.db", PIN, "dev-src", "sam", kdf=FAST_KDF)
+    incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
+    for i in range(9):
+        source.add_note(incident_id, f"note {i}")
+    page = as_changes(source.pending_ops())
+    path = tmp_path / "a.db"
+    store = LocalStore.create(path, PIN, "dev-a", "alice", kdf=FAST_KDF, chunk_size=4)
+
+    def interrupted_after_first_chunk(change: StoreChange) -> None:
+        raise KeyboardInterrupt  # the app is stopped between two chunks of the page
+
+    stop = store.listen(interrupted_after_first_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        store.apply_pulled(page, cursor=10)
+    stop()
+    store.lock()
+
+    reopened = LocalStore.unlock(path, PIN)
+    assert reopened.cursor == 0
+    assert len(reopened.incident(incident_id).notes) == 3  # the first chunk's notes
+
+    again = reopened.apply_pulled(page, cursor=10)
+
+    assert (again.applied, again.duplicates) == (6, 4)  # the first chunk was already in
+    assert [n.text for n in reopened.incident(incident_id).notes] == [f"note {i}" for i in range(9)]
+    reopened.lock()
+
+
+def test_a_remote_stamp_ahead_of_a_slow_device_clock_is_adopted_after_remeasuring(
+    make_store: MakeStore,
+):
+    true_now = 1_800_000_000_000
+    slow = make_store("dev-slow", "sol", physical_ms=lambda: true_now - 2 * HOUR_MS)
+    fast_source = make_store("dev-ok", "oli", physical_ms=lambda: true_now)
+    op = fast_source.create_incident({"incident_type": "FSTRU"}, 2)
+
+    slow.apply_pulled(as_changes([op]), cursor=1, server_time_ms=true_now)
+
+    assert abs(slow.clock.offset_ms - 2 * HOUR_MS) < 1_000
+    assert slow.clock.last >= Hlc.decode(op.hlc)
+    mine = slow.add_note(op.entity_id, "stamped in real time now")
+    assert Hlc.decode(mine.hlc) > Hlc.decode(op.hlc)
+    slow.lock()
+    reopened = LocalStore.unlock(slow.path, PIN, physical_ms=lambda: true_now - 2 * HOUR_MS)
+    assert reopened.clock.offset_ms == slow.clock.offset_ms  # the correction was saved
+    reopened.lock()
+
+
+def test_a_stamp_too_far_ahead_even_of_the_server_is_merged_but_not_adopted(
+    make_store: MakeStore, caplog: pytest.LogCaptureFixture
+):
+    true_now = 1_800_000_000_000
+    store = make_store(physical_ms=lambda: true_now)
+    broken = make_store("dev-broken", "bo", physical_ms=lambda: true_now + 5 * HOUR_MS)
+    op = broken.create_incident({"incident_type": "FSTRU", "caller_name": "X. Secret"}, 2)
+
+    store.apply_pulled(as_changes([op]), cursor=1, server_time_ms=true_now)
+
+    assert store.incident(op.entity_id).exists  # nothing the server accepted is dropped
+    assert store.clock.last.wall < true_now + HOUR_MS  # our clock was not dragged along
+    assert f"op {op.op_id} is stamped" in caplog.text
+    assert "Secret" not in caplog.text
+
+
+def test_ops_refused_as_clock_ahead_are_restamped_and_their_entities_rederived(
+    make_store: MakeStore,
+):
+    true_now = 1_800_000_000_000
+    ahead = make_store("dev-ahead", "ann", physical_ms=lambda: true_now + HOUR_MS)
+    other = make_store("dev-ok", "oli", physical_ms=lambda: true_now + 5_000)
+    created = other.create_incident({"incident_type": "FSTRU", "address": "1 Old Rd"}, 2)
+    other.ack(created.seq)
+    ahead.apply_pulled(as_changes([created]), cursor=1)
+    mine = ahead.update_incident(created.entity_id, {"address": "2 Wrong Clock Ave"})
+    note = ahead.add_note(created.entity_id, "written an hour in the future")
+    # Meanwhile, at the right time, someone else corrects the address.
+    fix = other.update_incident(created.entity_id, {"address": "3 Right Time Blvd"})
+    ahead.apply_pulled(as_changes([fix], first_seq=2), cursor=2)
+    assert ahead.incident(created.entity_id).location.address == "2 Wrong Clock Ave"
+
+    # The server refuses the push as clock_ahead; the device corrects itself and re-stamps.
+    restamped = ahead.restamp_outbox(server_last_seq=0, server_time_ms=true_now + 10_000)
+
+    assert [op.seq for op in restamped] == [mine.seq, mine.seq + 1]
+    assert ahead.pending_ops() == restamped
+    assert all(abs(Hlc.decode(op.hlc).wall - (true_now + 10_000)) < 1_000 for op in restamped)
+    assert [(op.body, op.ctx) for op in restamped] == [(mine.body, mine.ctx), (note.body, note.ctx)]
+    reference = Replica()
+    for op in [created, fix, *restamped]:
+        reference.apply(op)
+    assert ahead.snapshot() == reference.snapshot()
+    # Re-stamped after the correction, the device's edit is now the later one, as it really was.
+    assert ahead.incident(created.entity_id).location.address == "2 Wrong Clock Ave"
+    later = ahead.add_note(created.entity_id, "after the correction")
+    assert Hlc.decode(later.hlc).wall < true_now + HOUR_MS
+
+
+def test_restamping_lets_a_later_real_edit_win_over_a_future_stamped_one(
+    make_store: MakeStore,
+):
+    true_now = 1_800_000_000_000
+    ahead = make_store("dev-ahead", "ann", physical_ms=lambda: true_now + HOUR_MS)
+    op = ahead.create_incident({"incident_type": "FSTRU", "address": "Future Ave"}, 2)
+    restamped = ahead.restamp_outbox(server_time_ms=true_now)
+    other = make_store("dev-ok", "oli", physical_ms=lambda: true_now + 60_000)
+    other.apply_pulled(as_changes(restamped), cursor=1)
+    fix = other.update_incident(op.entity_id, {"address": "Present St"})
+
+    ahead.apply_pulled(as_changes([fix], first_seq=2), cursor=2)
+
+    assert ahead.incident(op.entity_id).location.address == "Present St"
+
+
+def test_listeners_hear_each_merged_chunk_with_the_entities_it_touched(make_store: MakeStore):
+    source = make_store("dev-src", "sam")
+    incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
+    source.upsert_unit("E1", name="E1")
+    store = make_store(chunk_size=1)
+    heard: list[StoreChange] = []
+    store.listen(heard.append)
+
+    store.apply_pulled(as_changes(source.pending_ops()), cursor=2)
+
+    assert [(c.kind, sorted(c.entities), c.cursor) for c in heard] == [
+        (ChangeKind.MERGED, [("incident", incident_id)], None),
+        (ChangeKind.MERGED, [("unit", "E1")], 2),
+    ]
+
+
+def test_an_empty_page_still_moves_the_cursor(store: LocalStore):
+    result = store.apply_pulled([], cursor=42)
+    assert (result.cursor, result.chunks) == (42, 1)
+    store.apply_pulled([], cursor=7)  # an older cursor never moves it back
+    assert store.cursor == 42
+    store.reset_cursor()
+    assert store.cursor == 0
+
+
+def test_a_pulled_op_from_this_device_beyond_its_counter_is_never_reused(store: LocalStore):
+    """A store restored from an old copy learns which seqs the server already has."""
+    source_op = store.create_incident({"incident_type": "FSTRU"}, 2)
+    later = source_op.model_copy(update={"seq": 5})  # the server has seq 5 from "us"
+
+    store.apply_pulled([Change(seq=1, op=later)], cursor=1)
+
+    assert store.acked_seq == 5
+    assert store.add_note(source_op.entity_id, "next").seq == 6
+
+
+def test_an_op_means_the_same_after_the_round_trip_through_the_store(store: LocalStore):
+    """Fields a change leaves alone stay untouched on every replica that stores the op."""
+    created = store.create_incident({"incident_type": "FSTRU", "caller_name": "K. Lee"}, 2)
+    update = store.update_incident(created.entity_id, {"address": "12 Pine St"})
+    unit = store.upsert_unit("E5", name="E5")
+
+    stored = {op.seq: op.body for op in store.pending_ops()}
+
+    update_body, unit_body = stored[update.seq], stored[unit.seq]
+    assert isinstance(update_body, IncidentUpdate)
+    assert update_body.fields.changes() == {"address": "12 Pine St"}
+    assert unit_body.model_dump(exclude_unset=True, exclude={"kind"}) == {"name": "E5"}
+    assert store.incident(created.entity_id).caller.name == "K. Lee"
+
+
+def test_a_dispatcher_typing_while_sync_merges_in_another_thread_loses_nothing(
+    make_store: MakeStore,
+):
+    source = make_store("dev-src", "sam")
+    incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
+    for i in range(120):
+        source.add_note(incident_id, f"remote {i}")
+    remote = source.pending_ops()
+    store = make_store(chunk_size=10)
+    store.apply_pulled(as_changes(remote[:1]), cursor=1)
+    errors: list[BaseException] = []
+
+    def sync_thread() -> None:
+        try:
+            for start in range(1, len(remote), 30):
+                page = as_changes(remote[start : start + 30], start + 1)
+                store.apply_pulled(page, cursor=start + len(page))
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    merging = threading.Thread(target=sync_thread)
+    merging.start()
+    mine = [store.add_note(incident_id, f"local {i}") for i in range(40)]
+    merging.join()
+
+    assert errors == []
+    assert [op.seq for op in store.pending_ops()] == [op.seq for op in mine] == list(range(1, 41))
+    assert store.cursor == len(remote)
+    assert store.snapshot() == replay([*remote, *mine]).snapshot()
