@@ -175,6 +175,17 @@ class StoreReplication(StoreCore):
             self._listeners.notify(change)
         return MergeResult(applied, duplicates, checkpoint, len(chunks))
 
+    def rewind_ack(self, last_seq: int) -> None:
+        """Treat ops after ``last_seq`` as unsent again: the server we now talk to (a standby
+        site after failover) never received them.  They are still in the op log, so nothing is
+        re-created; they are simply pushed again, and the server's seq check keeps it exact."""
+        if last_seq < 0:
+            raise ValueError("an acknowledged seq is never negative")
+        with self._write(local=False) as s:
+            if last_seq < int(get_meta(s)["acked_seq"]):
+                set_meta(s, acked_seq=last_seq)
+        self._listeners.notify(StoreChange(ChangeKind.ACKED))
+
     def reset_cursor(self) -> None:
         """Pull everything again from the start (the server asked for a resync)."""
         with self._write(local=False) as s:

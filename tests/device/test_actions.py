@@ -235,3 +235,15 @@ def test_the_database_runs_with_the_settings_the_guarantees_rely_on(tmp_path):
         "foreign_keys": 1,
     }
     assert busy is not None and busy >= 1000
+
+
+def test_after_failover_ops_the_new_server_lacks_are_pushed_again(store):
+    """A standby site that never received ops 2.. gets them again from the op log."""
+    for n in range(3):
+        store.upsert_unit(unit_id=f"E{n}", name=f"E{n}")
+    store.ack(3)
+    assert store.pending_ops() == []
+    store.rewind_ack(1)
+    assert [op.seq for op in store.pending_ops()] == [2, 3]
+    store.rewind_ack(2)  # never moves forward: only the server's ack does that
+    assert [op.seq for op in store.pending_ops()] == [2, 3]
