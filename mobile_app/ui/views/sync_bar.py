@@ -1,0 +1,93 @@
+"""The sync bar at the top of every screen (renders ``viewmodels.sync_bar.SyncBar``)."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from mobile_app.ui.viewmodels.sync_bar import SyncBar, Tone
+from mobile_app.ui.views.theme import SMALL, TEXT, TONE_COLORS, TOUCH, Handler, tag
+
+_ICONS = {
+    Tone.OK: ft.Icons.CLOUD_DONE,
+    Tone.BUSY: ft.Icons.CLOUD_SYNC,
+    Tone.WARN: ft.Icons.CLOUD_OFF,
+    Tone.ERROR: ft.Icons.ERROR,
+}
+
+
+class SyncBarView:
+    def __init__(self, on_sync_now: Handler, on_lock: Handler) -> None:
+        self.icon = ft.Icon(ft.Icons.CLOUD_OFF, color=ft.Colors.WHITE, size=26)
+        self.headline = ft.Text("", size=TEXT, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
+        self.pending = ft.Text("", size=TEXT, color=ft.Colors.WHITE)
+        self.last_sync = ft.Text("", size=SMALL, color=ft.Colors.with_opacity(0.8, ft.Colors.WHITE))
+        self.problem = ft.Text("", size=SMALL, color=ft.Colors.WHITE)
+        self.problem_line = tag("sync-problem", self.problem)
+        self.problem_line.visible = False
+        self.progress = ft.ProgressBar(visible=False, color=ft.Colors.WHITE)
+        self.box = ft.Container(
+            content=ft.Column(
+                [
+                    ft.Row(
+                        [
+                            self.icon,
+                            ft.Column(
+                                [
+                                    ft.Row(
+                                        [
+                                            tag("sync-headline", self.headline),
+                                            tag("sync-pending", self.pending),
+                                        ],
+                                        wrap=True,
+                                        spacing=10,
+                                    ),
+                                    tag("sync-last", self.last_sync),
+                                ],
+                                spacing=2,
+                                expand=True,
+                            ),
+                            tag(
+                                "sync-now",
+                                ft.IconButton(
+                                    ft.Icons.SYNC,
+                                    tooltip="Sync now",
+                                    on_click=on_sync_now,
+                                    icon_color=ft.Colors.WHITE,
+                                    width=TOUCH,
+                                    height=TOUCH,
+                                ),
+                            ),
+                            tag(
+                                "lock",
+                                ft.IconButton(
+                                    ft.Icons.LOCK,
+                                    tooltip="Lock",
+                                    on_click=on_lock,
+                                    icon_color=ft.Colors.WHITE,
+                                    width=TOUCH,
+                                    height=TOUCH,
+                                ),
+                            ),
+                        ],
+                        vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                    ),
+                    self.problem_line,
+                    self.progress,
+                ],
+                spacing=4,
+            ),
+            padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            bgcolor=TONE_COLORS[Tone.WARN],
+        )
+        self.control = tag("sync-bar", self.box)
+
+    def show(self, bar: SyncBar) -> None:
+        self.box.bgcolor = TONE_COLORS[bar.tone]
+        self.icon.icon = _ICONS[bar.tone]
+        self.headline.value = bar.headline
+        self.pending.value = bar.pending
+        self.last_sync.value = bar.last_sync + (f" · {bar.retry}" if bar.retry else "")
+        self.problem.value = bar.problem or ""
+        self.problem_line.visible = bar.problem is not None
+        self.progress.visible = bar.busy
+        self.progress.value = bar.progress
