@@ -1,0 +1,190 @@
+"""Devices syncing with a real server over real HTTP, through dropouts the proxy injects."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from mobile_app.store import KdfParams, LocalStore
+from mobile_app.sync.client import SyncClient
+from mobile_app.sync.enrollment import request_enrollment, save_tokens
+from mobile_app.sync.errors import DeviceRevoked, Offline
+from mobile_app.sync.scheduler import SyncScheduler
+from mobile_app.sync.status import Connectivity
+from shared.lifecycle import UnitStatus
+from shared.protocol import IncidentFields
+from tests.chaos.faulty_proxy import run_in_thread
+from tests.sync.conftest import PASSWORD, PIN, Device, run
+
+CALL = IncidentFields(incident_type="FSTRU", address="1200 Mission St", caller_name="Ada Lovelace")
+
+
+def _proxied(enroll, live, name: str):  # type: ignore[no-untyped-def]
+    port = int(live.url.rsplit(":", 1)[1])
+    proxy = run_in_thread(port)
+    device = enroll(name, url=f"http://127.0.0.1:{proxy.port}")
+    return device, proxy
+
+
+def _server_copies(observer: Device, device_id: str) -> list[int]:
+    """Seqs of ``device_id``'s ops in the server's change log, as a fresh puller sees them."""
+    seqs: list[int] = []
+
+    async def pull_all() -> None:
+        client = observer.client()
+        cursor = 0
+        try:
+            while True:
+                reply = await client._http.get(
+                    observer.url + "/v1/pull",
+                    params={"cursor": cursor, "limit": 1000},
+                    headers={"Authorization": f"Bearer {observer.tokens.access_token}"},
+                )
+                page = reply.json()
+                seqs.extend(
+                    c["op"]["seq"] for c in page["changes"] if c["op"]["device_id"] == device_id
+                )
+                cursor = page["cursor"]
+                if not page["has_more"]:
+                    return
+        finally:
+            await client.aclose()
+
+    run(pull_all())
+    return seqs
+
+
+def test_an_incident_taken_offline_reaches_a_second_tablet_after_reconnect(enroll, live):
+    tablet, proxy = _proxied(enroll, live, "tablet-a")
+    other = enroll("tablet-b", "bob")
+    with proxy:
+        proxy.partition()
+        op = tablet.store.create_incident(CALL, 2, "smoke from second floor")
+        assert tablet.store.incident(op.entity_id).location.address == "1200 Mission St"
+        with pytest.raises(Offline):
+            tablet.sync()
+        assert tablet.store.pending_count() == 1
+
+        proxy.heal()
+        tablet.sync()
+        assert tablet.store.pending_count() == 0
+    other.sync()
+    seen = other.store.incident(op.entity_id)
+    assert seen.location.address == "1200 Mission St"
+    assert seen.caller.name == "Ada Lovelace"
+    assert [n.text for n in seen.notes] == ["smoke from second floor"]
+
+
+def test_a_lost_response_is_retried_without_applying_anything_twice(enroll, live):
+    tablet, proxy = _proxied(enroll, live, "tablet-lost")
+    observer = enroll("observer-lost", "bob")
+    with proxy:
+        for n in range(3):
+            tablet.store.upsert_unit(unit_id=f"LOST{n}", name=f"L{n}")
+        proxy.script(["cut_after_commit"])
+        with pytest.raises(Offline):
+            tablet.sync()
+        assert tablet.store.pending_count() == 3  # it cannot know the server has them
+        tablet.sync()
+        assert tablet.store.pending_count() == 0
+    assert _server_copies(observer, tablet.store.device_id) == [1, 2, 3]
+
+
+def test_a_cut_mid_transfer_resumes_from_the_last_page_it_finished(enroll, live):
+    writer = enroll("writer-pages")
+    for n in range(45):
+        writer.store.upsert_unit(unit_id=f"PAGE{n:02d}", name=f"P{n}")
+    writer.sync()
+
+    reader, proxy = _proxied(enroll, live, "reader-pages")
+    reader.page_limit = 10
+    with proxy:
+        proxy.script(["pass", "pass", "cut_after_commit"])
+        with pytest.raises(Offline):
+            reader.sync()
+        checkpoint = reader.store.cursor
+        assert checkpoint > 0  # two pages merged and checkpointed before the cut
+        forwarded_before = proxy.stats.requests_forwarded
+        reader.sync()
+        assert proxy.stats.requests_forwarded - forwarded_before >= 1
+    assert {f"PAGE{n:02d}" for n in range(45)} <= {u.unit_id for u in reader.store.units()}
+
+
+def test_a_revoked_tablet_is_told_to_wipe_and_its_data_is_destroyed(enroll, live):
+    tablet = enroll("tablet-stolen")
+    tablet.store.create_incident(CALL, 1)
+    path = tablet.store.path
+    revoked = live.cli("revoke", tablet.store.device_id)
+    assert revoked.returncode == 0, revoked.stderr
+    with pytest.raises(DeviceRevoked):
+        tablet.sync()
+    assert LocalStore.wipe_reason(path) is not None
+    assert not LocalStore.exists(path)
+
+
+def test_a_tablet_whose_clock_is_an_hour_fast_has_its_work_accepted_in_real_time(live, tmp_path):
+    enrolled = run(request_enrollment(live.url, "alice", PASSWORD, "fast-clock"))
+    hour = 3_600_000
+    store = LocalStore.create(
+        tmp_path / "fast.db",
+        PIN,
+        enrolled.device_id,
+        "alice",
+        kdf=KdfParams.fast(),
+        physical_ms=lambda: int(time.time() * 1000) + hour,
+    )
+    save_tokens(store, enrolled.tokens)
+    op = store.create_incident(CALL, 3)
+    assert int(op.hlc[:15]) > time.time() * 1000 + hour / 2  # stamped an hour ahead
+
+    device = Device("fast-clock", store, live.url, enrolled.tokens)
+    device.sync()
+    assert store.pending_count() == 0
+    stamp = int(store.incident(op.entity_id).updated_hlc[:15])
+    assert abs(stamp - time.time() * 1000) < 120_000  # re-stamped in real time
+    store.lock()
+
+
+def test_a_tablet_hears_about_new_work_live_without_polling(enroll, live):
+    writer = enroll("writer-live")
+    listener = enroll("listener-live", "bob")
+
+    async def scenario() -> bool:
+        client = SyncClient(listener.store, [live.url], listener.tokens)
+        scheduler = SyncScheduler(client, periodic_s=3600)  # no polling: only announcements
+        await scheduler.start()
+        try:
+            for _ in range(100):
+                if scheduler.status.connectivity is Connectivity.ONLINE:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # let the event stream connect
+            unit = writer.store.upsert_unit(unit_id="LIVE1", name="Live 1")
+            await asyncio.to_thread(writer.sync)
+            for _ in range(300):
+                if any(u.unit_id == unit.entity_id for u in listener.store.units()):
+                    return True
+                await asyncio.sleep(0.1)
+            return False
+        finally:
+            await scheduler.stop()
+            await client.aclose()
+
+    assert run(scenario())
+
+
+def test_unit_status_moves_sync_with_their_real_times(enroll, live):
+    a = enroll("status-a")
+    b = enroll("status-b", "bob")
+    inc = a.store.create_incident(CALL, 2).entity_id
+    a.store.upsert_unit(unit_id="E77", name="E77")
+    a.store.set_unit_status("E77", UnitStatus.DISPATCHED, incident_id=inc)
+    a.store.set_unit_status("E77", UnitStatus.ENROUTE)
+    a.sync()
+    b.sync()
+    unit = b.store.unit("E77")
+    assert unit.status is UnitStatus.ENROUTE and unit.incident_id == inc
+    [assignment] = unit.assignments
+    assert assignment.dispatched_ms is not None and assignment.enroute_ms is not None
