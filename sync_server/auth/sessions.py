@@ -1,0 +1,244 @@
+"""Logon, enrolment and token refresh, with the CJIS lockout and audit trail.
+
+- A request naming a revoked device is told to wipe before any password is checked: a stolen
+  device should erase itself, whoever is holding it.
+- Five consecutive failed logons lock the account (``Settings.lockout_*``); unknown usernames
+  cost the same hashing time as known ones.
+- Refresh tokens rotate on every use.  Presenting a rotated token again means a copy exists:
+  the whole token family is revoked, except within a short grace period that covers a client
+  retrying after a lost response.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, delete
+
+from shared.api import EnrollRequest, EnrollResponse, LoginRequest, RefreshRequest, Role, TokenPair
+from shared.commands import new_id
+from shared.domain import AuditOutcome
+from shared.protocol import ErrorCode
+from sync_server.auth.principal import wipe_order
+from sync_server.auth.tokens import AccessClaims, new_refresh_token, refresh_token_hash
+from sync_server.context import Context
+from sync_server.errors import Refused, require_printable
+from sync_server.store import audit, devices, users
+from sync_server.store.tables import RefreshTokenRow, UserRow
+
+_WRONG = "wrong username or password"
+
+
+def issue_pair(
+    ctx: Context, session: Session, user: UserRow, device_id: str, *, family: str | None = None
+) -> TokenPair:
+    now = ctx.now_ms()
+    settings = ctx.settings
+    role = Role(user.role)
+    access = ctx.tokens.sign(
+        AccessClaims(
+            user_id=user.username,
+            device_id=device_id,
+            role=role,
+            issued_ms=now,
+            expires_ms=now + settings.access_token_seconds * 1000,
+        )
+    )
+    refresh = new_refresh_token()
+    session.add(
+        RefreshTokenRow(
+            token_hash=refresh_token_hash(ctx.keys.refresh_tokens, refresh),
+            family=family or new_id("fam"),
+            user_id=user.username,
+            device_id=device_id,
+            created_ms=now,
+            expires_ms=now + settings.refresh_token_seconds * 1000,
+        )
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=settings.access_token_seconds,
+        user_id=user.username,
+        role=role,
+        server_time_ms=now,
+    )
+
+
+def _check_password(ctx: Context, username: str, password: str, device_id: str | None) -> UserRow:
+    """Verify credentials, counting failures toward the lockout; audits every failure."""
+    now = ctx.now_ms()
+    with ctx.db.read() as session:
+        user = users.get(session, username)
+    if user is not None and user.locked_until_ms > now:
+        minutes = max(1, (user.locked_until_ms - now + 59_999) // 60_000)
+        audit.record_now(
+            ctx.db,
+            component="auth",
+            event_type="logon",
+            outcome=AuditOutcome.FAILURE,
+            now_ms=now,
+            user_id=username,
+            device_id=device_id,
+            detail="account locked",
+        )
+        raise Refused(
+            ErrorCode.UNAUTHORIZED,
+            f"account locked after repeated failed logons; try again in {minutes} min "
+            "or ask an administrator to unlock it",
+        )
+    if user is None:
+        ctx.hasher.burn(password)
+        ok = False
+    else:
+        ok = user.active and ctx.hasher.verify(password, user.password_hash)
+    if ok:
+        assert user is not None
+        return user
+    locked = False
+    with ctx.db.write() as session:
+        if user is not None:
+            _, locked = users.record_failure(
+                session,
+                username,
+                now_ms=now,
+                threshold=ctx.settings.lockout_attempts,
+                lock_ms=ctx.settings.lockout_seconds * 1000,
+            )
+        audit.record(
+            session,
+            component="auth",
+            event_type="logon",
+            outcome=AuditOutcome.FAILURE,
+            now_ms=now,
+            user_id=username,
+            device_id=device_id,
+            detail=_WRONG if user is not None else "unknown username",
+        )
+        if locked:
+            audit.record(
+                session,
+                component="auth",
+                event_type="account.lockout",
+                outcome=AuditOutcome.FAILURE,
+                now_ms=now,
+                user_id=username,
+                device_id=device_id,
+                detail=f"locked after {ctx.settings.lockout_attempts} consecutive failures",
+            )
+    if locked:
+        raise Refused(
+            ErrorCode.UNAUTHORIZED,
+            f"{_WRONG}; the account is now locked after {ctx.settings.lockout_attempts} "
+            "failed logons",
+        )
+    raise Refused(ErrorCode.UNAUTHORIZED, _WRONG)
+
+
+def _upgraded_hash(ctx: Context, user: UserRow, password: str) -> str | None:
+    """A hash at today's cost if the stored one is older; computed outside any transaction."""
+    return ctx.hasher.hash(password) if ctx.hasher.needs_rehash(user.password_hash) else None
+
+
+def _signed_on(session: Session, user: UserRow, upgraded_hash: str | None) -> None:
+    fresh = users.get(session, user.username)
+    if fresh is not None:
+        users.clear_failures(session, fresh)
+        if upgraded_hash is not None:
+            users.set_password_hash(session, fresh, upgraded_hash)
+
+
+def login(ctx: Context, request: LoginRequest) -> TokenPair:
+    with ctx.db.read() as session:
+        device = devices.get(session, request.device_id)
+    if device is not None and device.revoked:
+        raise wipe_order(ctx, request.device_id, request.username, "auth")
+    user = _check_password(ctx, request.username, request.password, request.device_id)
+    if device is None:
+        raise Refused(
+            ErrorCode.UNAUTHORIZED, f"device {request.device_id} is not enrolled; enroll it first"
+        )
+    upgraded = _upgraded_hash(ctx, user, request.password)
+    now = ctx.now_ms()
+    with ctx.db.write() as session:
+        _signed_on(session, user, upgraded)
+        devices.record_logon(session, request.device_id, user.username, now_ms=now)
+        pair = issue_pair(ctx, session, user, request.device_id)
+        audit.record(
+            session,
+            component="auth",
+            event_type="logon",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now,
+            user_id=user.username,
+            device_id=request.device_id,
+        )
+    return pair
+
+
+def enroll(ctx: Context, request: EnrollRequest) -> EnrollResponse:
+    require_printable(request.device_name, "device_name")
+    user = _check_password(ctx, request.username, request.password, None)
+    upgraded = _upgraded_hash(ctx, user, request.password)
+    now = ctx.now_ms()
+    device_id = new_id("dev")
+    with ctx.db.write() as session:
+        _signed_on(session, user, upgraded)
+        devices.add(session, device_id, user.username, request.device_name, now_ms=now)
+        devices.record_logon(session, device_id, user.username, now_ms=now)
+        pair = issue_pair(ctx, session, user, device_id)
+        audit.record(
+            session,
+            component="auth",
+            event_type="device.enroll",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now,
+            user_id=user.username,
+            device_id=device_id,
+            detail=f"enrolled {request.device_name!r}",
+        )
+    return EnrollResponse(device_id=device_id, tokens=pair)
+
+
+def refresh(ctx: Context, request: RefreshRequest) -> TokenPair:
+    now = ctx.now_ms()
+    grace_ms = int(ctx.settings.refresh_reuse_grace_seconds * 1000)
+    token_hash = refresh_token_hash(ctx.keys.refresh_tokens, request.refresh_token)
+    refusal: Refused | None = None
+    pair: TokenPair | None = None
+    revoked_device: tuple[str, str] | None = None
+    with ctx.db.write() as session:
+        row = session.get(RefreshTokenRow, token_hash)
+        device = devices.get(session, row.device_id) if row is not None else None
+        user = users.get(session, row.user_id) if row is not None else None
+        if row is None or row.expires_ms <= now:
+            refusal = Refused(ErrorCode.UNAUTHORIZED, "refresh token unknown or expired; log on")
+        elif device is None or device.revoked:
+            revoked_device = (row.device_id, row.user_id)
+        elif row.replaced_ms is not None and now - row.replaced_ms >= grace_ms:
+            session.execute(
+                delete(RefreshTokenRow).where(col(RefreshTokenRow.family) == row.family)
+            )
+            audit.record(
+                session,
+                component="auth",
+                event_type="token.reuse",
+                outcome=AuditOutcome.FAILURE,
+                now_ms=now,
+                user_id=row.user_id,
+                device_id=row.device_id,
+                detail="a rotated refresh token was presented again; session revoked",
+            )
+            refusal = Refused(
+                ErrorCode.UNAUTHORIZED, "refresh token already used; session revoked, log on"
+            )
+        elif user is None or not user.active:
+            refusal = Refused(ErrorCode.UNAUTHORIZED, "this account is disabled")
+        else:
+            row.replaced_ms = row.replaced_ms or now
+            session.add(row)
+            pair = issue_pair(ctx, session, user, row.device_id, family=row.family)
+    if revoked_device is not None:
+        raise wipe_order(ctx, revoked_device[0], revoked_device[1], "auth")
+    if refusal is not None:
+        raise refusal
+    assert pair is not None
+    return pair

@@ -1,0 +1,156 @@
+"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|serve``.
+
+Configuration comes from the ``DA_*`` environment (see ``settings.py``); ``--database-url``
+overrides ``DA_DATABASE_URL``.  Passwords are read from ``--password-stdin``, from
+``DA_NEW_PASSWORD``, or asked for twice on the terminal, never from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from shared.api import NewUser, Role
+from shared.commands import new_id
+from shared.domain import AuditOutcome
+from shared.protocol import ErrorCode
+from sync_server.context import Context
+from sync_server.errors import Refused
+from sync_server.keys import create_key_file
+from sync_server.service import admin
+from sync_server.settings import Settings, SettingsError
+from sync_server.store import audit
+from sync_server.store.db import Database
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sync_server", description=__doc__)
+    parser.add_argument("--database-url", help="overrides DA_DATABASE_URL")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init", help="create the key file (unless DA_SECRET_KEY) and tables")
+    user = commands.add_parser("create-user", help="add a user")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user.add_argument("--display-name", default="")
+    user.add_argument("--password-stdin", action="store_true", help="read the password line")
+    enroll = commands.add_parser("enroll", help="enroll a device for a user; prints its id")
+    enroll.add_argument("username")
+    enroll.add_argument("--name", required=True, help="device name, e.g. 'Tablet 3'")
+    revoke = commands.add_parser("revoke", help="revoke a device (it will be told to wipe)")
+    revoke.add_argument("device_id")
+    unlock = commands.add_parser("unlock", help="lift a logon lockout")
+    unlock.add_argument("username")
+    serve = commands.add_parser("serve", help="run the server (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--fd", type=int, help="serve on an inherited, already bound socket")
+    serve.add_argument("--log-level", default="info")
+    return parser
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get("DA_NEW_PASSWORD"):
+        return os.environ["DA_NEW_PASSWORD"]
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise Refused(ErrorCode.INVALID, "the passwords differ")
+    return first
+
+
+def _init(settings: Settings) -> None:
+    if settings.secret_key is None and create_key_file(settings.key_file):
+        print(f"created key file {settings.key_file} (back it up: without it the data is lost)")
+    ctx = Context.open(settings)
+    try:
+        ctx.db.create_all()
+        audit.record_now(
+            ctx.db,
+            component="cli",
+            event_type="server.init",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=ctx.now_ms(),
+            detail="database initialised",
+        )
+    finally:
+        ctx.close()
+    print(f"database ready at {Database(settings.database_url).url}")
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from sync_server.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=3,
+    )
+    # An inherited socket (systemd socket activation, tests) is already bound and listening,
+    # so clients connecting during start-up wait instead of being refused.
+    sockets = [socket.socket(fileno=args.fd)] if args.fd is not None else None
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
+    ctx = Context.open(settings)
+    try:
+        ctx.db.create_all()
+        if args.command == "create-user":
+            new = NewUser(
+                username=args.username,
+                password=_password(args),
+                role=Role(args.role),
+                display_name=args.display_name,
+            )
+            made = admin.create_user(ctx, new, by=None, device_id=None, component="cli")
+            print(f"created {made.username} ({made.role.value})")
+        elif args.command == "enroll":
+            device = admin.enroll_device(ctx, args.username, args.name, device_id=new_id("dev"))
+            print(device.device_id)
+        elif args.command == "revoke":
+            device = admin.revoke_device(
+                ctx, args.device_id, by=None, by_device=None, component="cli"
+            )
+            print(f"revoked {device.device_id}")
+        elif args.command == "unlock":
+            user = admin.unlock_user(ctx, args.username, by=None, device_id=None, component="cli")
+            print(f"unlocked {user.username}")
+    finally:
+        ctx.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.database_url:
+            settings = settings.with_(database_url=args.database_url)
+        if args.command == "init":
+            _init(settings)
+        elif args.command == "serve":
+            _serve(settings, args)
+        else:
+            _admin_command(settings, args)
+    except SettingsError as bad:
+        print(f"configuration error: {bad}", file=sys.stderr)
+        return 2
+    except Refused as refused:
+        print(f"refused: {refused.detail}", file=sys.stderr)
+        return 1
+    except ValidationError as invalid:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        print(f"invalid: {reasons}", file=sys.stderr)
+        return 1
+    return 0

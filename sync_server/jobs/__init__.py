@@ -1,0 +1,1 @@
+"""Periodic server jobs (APScheduler): timers, token cleanup, change-log compaction."""

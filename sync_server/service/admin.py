@@ -1,0 +1,177 @@
+"""Administration (admins only): users, devices, revocation, the audit log.
+
+Every change is audited in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from shared.api import NewUser, Role
+from shared.domain import AuditOutcome
+from shared.protocol import ErrorCode
+from sync_server.context import Context
+from sync_server.errors import Refused, require_printable
+from sync_server.messages import AuditEntry, DeviceOut, UserOut
+from sync_server.store import audit, devices, users
+from sync_server.store.tables import AuditRow, DeviceRow, UserRow
+
+
+def user_out(row: UserRow, now_ms: int) -> UserOut:
+    return UserOut(
+        username=row.username,
+        role=Role(row.role),
+        display_name=row.display_name,
+        active=row.active,
+        locked=row.locked_until_ms > now_ms,
+    )
+
+
+def device_out(row: DeviceRow) -> DeviceOut:
+    return DeviceOut(
+        device_id=row.device_id,
+        user_id=row.user_id,
+        name=row.name,
+        last_seq=row.last_seq,
+        acked_seq=row.acked_seq,
+        revoked=row.revoked,
+        created_ms=row.created_ms,
+        last_seen_ms=row.last_seen_ms,
+    )
+
+
+def audit_entry(row: AuditRow) -> AuditEntry:
+    assert row.id is not None
+    return AuditEntry.model_validate(row, from_attributes=True)
+
+
+def create_user(
+    ctx: Context, new: NewUser, *, by: str | None, device_id: str | None, component: str = "admin"
+) -> UserOut:
+    require_printable(new.display_name, "display_name")
+    now = ctx.now_ms()
+    password_hash = ctx.hasher.hash(new.password)
+    try:
+        with ctx.db.write() as session:
+            if users.get(session, new.username) is not None:
+                raise Refused(
+                    ErrorCode.INVALID, f"user {new.username!r} already exists", status=409
+                )
+            row = users.add(
+                session,
+                new.username,
+                new.role,
+                password_hash,
+                display_name=new.display_name,
+                now_ms=now,
+            )
+            audit.record(
+                session,
+                component=component,
+                event_type="user.create",
+                outcome=AuditOutcome.SUCCESS,
+                now_ms=now,
+                user_id=by,
+                device_id=device_id,
+                detail=f"created {new.username!r} as {new.role.value}",
+            )
+            return user_out(row, now)
+    except IntegrityError:  # created concurrently by another request
+        raise Refused(
+            ErrorCode.INVALID, f"user {new.username!r} already exists", status=409
+        ) from None
+
+
+def list_users(ctx: Context) -> list[UserOut]:
+    now = ctx.now_ms()
+    with ctx.db.read() as session:
+        return [user_out(row, now) for row in users.all_users(session)]
+
+
+def unlock_user(
+    ctx: Context, username: str, *, by: str | None, device_id: str | None, component: str = "admin"
+) -> UserOut:
+    now = ctx.now_ms()
+    with ctx.db.write() as session:
+        row = users.get(session, username)
+        if row is None:
+            raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        users.clear_failures(session, row)
+        audit.record(
+            session,
+            component=component,
+            event_type="user.unlock",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now,
+            user_id=by,
+            device_id=device_id,
+            detail=f"unlocked {username!r}",
+        )
+        return user_out(row, now)
+
+
+def enroll_device(
+    ctx: Context, username: str, name: str, *, device_id: str, component: str = "cli"
+) -> DeviceOut:
+    """Pre-enrol a device for a user (the device then logs on with this id)."""
+    require_printable(name, "device name")
+    now = ctx.now_ms()
+    with ctx.db.write() as session:
+        if users.get(session, username) is None:
+            raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        row = devices.add(session, device_id, username, name, now_ms=now)
+        devices.record_logon(session, device_id, username, now_ms=now)
+        audit.record(
+            session,
+            component=component,
+            event_type="device.enroll",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now,
+            user_id=username,
+            device_id=device_id,
+            detail=f"enrolled {name!r} by an administrator",
+        )
+        return device_out(row)
+
+
+def list_devices(ctx: Context) -> list[DeviceOut]:
+    with ctx.db.read() as session:
+        return [device_out(row) for row in devices.all_devices(session)]
+
+
+def revoke_device(
+    ctx: Context, device_id: str, *, by: str | None, by_device: str | None, component: str = "admin"
+) -> DeviceOut:
+    now = ctx.now_ms()
+    with ctx.db.write() as session:
+        row = devices.get(session, device_id)
+        if row is None:
+            raise Refused(ErrorCode.NOT_FOUND, f"no device {device_id!r}")
+        if not row.revoked:
+            devices.revoke(session, row, now_ms=now)
+        audit.record(
+            session,
+            component=component,
+            event_type="device.revoke",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now,
+            user_id=by,
+            device_id=device_id,
+            detail=f"revoked by {by or 'console'} from {by_device or 'console'}",
+        )
+        return device_out(row)
+
+
+def audit_log(
+    ctx: Context,
+    *,
+    after_id: int,
+    limit: int,
+    event_type: str | None = None,
+    user_id: str | None = None,
+) -> list[AuditEntry]:
+    with ctx.db.read() as session:
+        rows = audit.entries(
+            session, after_id=after_id, limit=limit, event_type=event_type, user_id=user_id
+        )
+        return [audit_entry(row) for row in rows]

@@ -1,0 +1,69 @@
+"""Users: accounts, roles, and the failed-logon counter behind the CJIS lockout."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from shared.api import Role
+from sync_server.store.tables import UserRow
+
+
+def get(session: Session, username: str) -> UserRow | None:
+    return session.get(UserRow, username)
+
+
+def add(
+    session: Session,
+    username: str,
+    role: Role,
+    password_hash: str,
+    *,
+    display_name: str = "",
+    now_ms: int,
+) -> UserRow:
+    row = UserRow(
+        username=username,
+        role=role.value,
+        display_name=display_name,
+        password_hash=password_hash,
+        created_ms=now_ms,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def all_users(session: Session) -> list[UserRow]:
+    return list(session.exec(select(UserRow).order_by(col(UserRow.username))))
+
+
+def record_failure(
+    session: Session, username: str, *, now_ms: int, threshold: int, lock_ms: int
+) -> tuple[int, bool]:
+    """Count one failed logon atomically; returns (consecutive failures, locked now)."""
+    session.execute(
+        update(UserRow)
+        .where(col(UserRow.username) == username)
+        .values(failed_logons=UserRow.failed_logons + 1)
+    )
+    row = session.get(UserRow, username, populate_existing=True)
+    if row is None:
+        return 0, False
+    if row.failed_logons >= threshold:
+        row.locked_until_ms = now_ms + lock_ms
+        row.failed_logons = 0
+        session.add(row)
+        return threshold, True
+    return row.failed_logons, False
+
+
+def clear_failures(session: Session, row: UserRow) -> None:
+    row.failed_logons = 0
+    row.locked_until_ms = 0
+    session.add(row)
+
+
+def set_password_hash(session: Session, row: UserRow, password_hash: str) -> None:
+    row.password_hash = password_hash
+    session.add(row)

@@ -1,0 +1,125 @@
+"""The admin console an agency's IT uses: initialise, add users, enroll and revoke tablets."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from shared.api import LOGIN, LoginRequest, NewUser, Role
+from shared.protocol import ErrorBody, ErrorCode
+from sync_server.context import Context
+from sync_server.service import admin
+from sync_server.settings import Settings
+from sync_server.testing import TEST_ENV, child_env, sqlite_url
+from tests.server.client import PASSWORD, unique
+
+
+def _console(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "sync_server", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=child_env(env),
+        timeout=120,
+        check=False,
+    )
+
+
+def test_init_creates_a_private_key_file_once_and_the_tables(tmp_path: Path):
+    env = {k: v for k, v in TEST_ENV.items() if k != "DA_SECRET_KEY"}
+    env["DA_SECRET_KEY"] = ""
+    url = sqlite_url(tmp_path / "var" / "dispatch.db")
+    first = _console("--database-url", url, "init", cwd=tmp_path, env=env)
+    key_file = tmp_path / "var" / "server.key"
+    key = key_file.read_text()
+    second = _console("--database-url", url, "init", cwd=tmp_path, env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "created key file" in first.stdout
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert second.returncode == 0 and "created key file" not in second.stdout
+    assert key_file.read_text() == key
+    made = _console(
+        "--database-url",
+        url,
+        "create-user",
+        "it1",
+        "--role",
+        "admin",
+        "--password-stdin",
+        cwd=tmp_path,
+        env=env,
+        stdin="a long password\n",
+    )
+    assert made.returncode == 0, made.stderr
+
+
+def test_serve_refuses_to_start_without_a_key(tmp_path: Path):
+    env = {**TEST_ENV, "DA_SECRET_KEY": "", "DA_DATABASE_URL": sqlite_url(tmp_path / "x.db")}
+    result = _console("serve", "--port", "0", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "sync_server init" in result.stderr
+
+
+def test_an_administrator_sets_up_and_retires_a_tablet_from_the_console(start):
+    server = start()
+    username = unique("disp")
+    made = server.cli(
+        "create-user", username, "--role", "dispatcher", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    enrolled = server.cli("enroll", username, "--name", "Engine 3 tablet")
+    device_id = enrolled.stdout.strip()
+    assert made.returncode == 0 and enrolled.returncode == 0, made.stderr + enrolled.stderr
+
+    login = LoginRequest(username=username, password=PASSWORD, device_id=device_id).model_dump()
+    with server.client() as http:
+        assert http.post(LOGIN, json=login).status_code == 200
+        revoked = server.cli("revoke", device_id)
+        refused = http.post(LOGIN, json=login)
+    assert revoked.returncode == 0 and device_id in revoked.stdout
+    assert refused.status_code == 410
+    assert ErrorBody.model_validate_json(refused.content).error is ErrorCode.DEVICE_REVOKED
+
+
+def test_console_mistakes_are_explained(tmp_path: Path):
+    env = {**TEST_ENV, "DA_DATABASE_URL": sqlite_url(tmp_path / "console.db")}
+    ctx = Context.open(Settings.from_env(env))
+    try:
+        ctx.db.create_all()
+        taken = NewUser(username="sup1", password=PASSWORD, role=Role.SUPERVISOR)
+        admin.create_user(ctx, taken, by=None, device_id=None)
+    finally:
+        ctx.close()
+
+    def console(*args: str, stdin: str | None = None):
+        return _console(*args, cwd=tmp_path, env=env, stdin=stdin)
+
+    again = console(
+        "create-user", "sup1", "--role", "supervisor", "--password-stdin", stdin="x" * 9
+    )
+    short = console(
+        "create-user", "disp9", "--role", "dispatcher", "--password-stdin", stdin="short"
+    )
+    nobody = console("enroll", "nobody-here", "--name", "tablet")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert short.returncode == 1 and "password" in short.stderr
+    assert nobody.returncode == 1 and "no user" in nobody.stderr
+
+
+def test_unlock_lifts_a_lockout(start):
+    server = start(lockout_attempts=2)
+    username = unique("disp")
+    server.add_user(username, PASSWORD, Role.DISPATCHER)
+    device_id = server.enroll(username, PASSWORD).device_id
+    with server.client() as http:
+        bad = LoginRequest(username=username, password="nope", device_id=device_id).model_dump()
+        good = {**bad, "password": PASSWORD}
+        for _ in range(2):
+            http.post(LOGIN, json=bad)
+        assert http.post(LOGIN, json=good).status_code == 401
+        assert server.cli("unlock", username).returncode == 0
+        assert http.post(LOGIN, json=good).status_code == 200
