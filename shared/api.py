@@ -8,7 +8,7 @@ the access token is bound to one user on one enrolled device.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -22,6 +22,7 @@ REFRESH = f"{PREFIX}/auth/refresh"  # POST RefreshRequest -> TokenPair
 SYNC = f"{PREFIX}/sync"  # POST SyncRequest -> SyncResponse (push + pull, one round trip)
 PUSH = f"{PREFIX}/push"  # POST PushRequest -> PushResult
 PULL = f"{PREFIX}/pull"  # GET ?cursor=&limit= -> PullPage
+SNAPSHOT = f"{PREFIX}/snapshot"  # GET ?after=&limit= -> SnapshotPage (after resync_required)
 EVENTS = f"{PREFIX}/events"  # GET text/event-stream; "event: changes" data {"seq": n}
 CONFLICTS = f"{PREFIX}/conflicts"  # GET -> list[ConflictRecord] (supervisor)
 CONFLICT = f"{PREFIX}/conflicts/{{conflict_id}}"  # GET -> ConflictRecord
@@ -98,3 +99,21 @@ class NewUser(_Msg):
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
     display_name: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class EntitySnapshot(_Msg):
+    entity: str
+    entity_id: str
+    state: dict[str, Any] = Field(description="shared.merge IncidentState / UnitState as JSON")
+
+
+class SnapshotPage(_Msg):
+    """One page of merged entity states, for a device that cannot resume from the change log.
+
+    Keep the ``cursor`` of the FIRST page: after the last page, pull from it.  Later pages may
+    already include newer changes; applying them again on pull is a no-op.
+    """
+
+    cursor: int
+    entities: list[EntitySnapshot]
+    next_after: str | None = Field(description="Pass as ?after= for the next page; null at end")

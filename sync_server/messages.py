@@ -6,11 +6,9 @@ and ``shared`` too, so a client may import them without the server's dependencie
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api import Role
+from shared.api import EntitySnapshot, Role, SnapshotPage
 from shared.domain import AuditEvent
 
 
@@ -52,19 +50,4 @@ class AlertOut(_Out):
     acked_ms: int | None
 
 
-class EntitySnapshot(_Out):
-    entity: str
-    entity_id: str
-    state: dict[str, Any] = Field(description="shared.merge IncidentState / UnitState as JSON")
-
-
-class SnapshotPage(_Out):
-    """One page of merged entity states.
-
-    Keep the ``cursor`` of the FIRST page: after the last page, pull from it.  Later pages may
-    already include newer changes; applying them again on pull is a no-op.
-    """
-
-    cursor: int
-    entities: list[EntitySnapshot]
-    next_after: str | None = Field(description="Pass as ?after= for the next page; null at end")
+__all__ = ["AlertOut", "AuditEntry", "DeviceOut", "EntitySnapshot", "SnapshotPage", "UserOut"]

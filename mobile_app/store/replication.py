@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from mobile_app.store.codec import kind_of
 from mobile_app.store.core import StoreCore
 from mobile_app.store.errors import ServerAhead
 from mobile_app.store.listeners import ChangeKind, StoreChange
@@ -185,6 +186,29 @@ class StoreReplication(StoreCore):
             if last_seq < int(get_meta(s)["acked_seq"]):
                 set_meta(s, acked_seq=last_seq)
         self._listeners.notify(StoreChange(ChangeKind.ACKED))
+
+    def adopt_snapshot(self, states: Sequence[EntityState]) -> None:
+        """Take the server's merged states (a resync after the change log was compacted).
+
+        Every op this device holds for an entity is applied again on top of the server's state:
+        ops the server already merged are no-ops, and anything it lacks (this device's unsent
+        work above all) is kept.  Entities the snapshot does not mention are left as they are.
+        """
+        with self._write(local=False) as s:
+            repo = self._unlocked()
+            for state in states:
+                for op in repo.ops_for(s, kind_of(state), state.id):
+                    apply_op(state, op)
+                repo.save(s, state)
+        keys = frozenset((kind_of(state), state.id) for state in states)
+        self._listeners.notify(StoreChange(ChangeKind.MERGED, keys))
+
+    def resume_from(self, cursor: int) -> None:
+        """Pull on from ``cursor`` (the first snapshot page's) once every page is adopted."""
+        if cursor < 0:
+            raise ValueError("a cursor is never negative")
+        with self._write(local=False) as s:
+            set_meta(s, cursor=cursor)
 
     def reset_cursor(self) -> None:
         """Pull everything again from the start (the server asked for a resync)."""

@@ -27,7 +27,9 @@ from mobile_app.sync.errors import (
 )
 from mobile_app.sync.port import Replicating
 from shared import api
-from shared.api import RefreshRequest, TokenPair
+from shared.api import EntitySnapshot, RefreshRequest, SnapshotPage, TokenPair
+from shared.merge import IncidentState, UnitState
+from shared.merge.replica import EntityState
 from shared.protocol import MAX_BATCH, ErrorBody, ErrorCode, Op, SyncRequest, SyncResponse
 
 #: Headers that keep the wire small: pages are JSON and compress well.
@@ -147,9 +149,32 @@ class SyncClient:
             # The server lacks ops we thought it had (a standby that never got them): resend.
             self.store.rewind_ack(error.expected_seq - 1)
         elif error.error is ErrorCode.RESYNC_REQUIRED:
-            self.store.reset_cursor()
+            await self._load_snapshot()
         else:
             raise Refused(error.detail)
+
+    async def _load_snapshot(self) -> None:
+        """The log we would resume from was compacted: adopt the server's merged states page
+        by page, then pull on from the first page's cursor."""
+        after: str | None = None
+        first_cursor: int | None = None
+        while True:
+            query = f"?limit={self.page_limit}" + (f"&after={after}" if after else "")
+            reply = await self._send("GET", api.SNAPSHOT + query, "")
+            if reply.status_code != 200:
+                raise (
+                    ServerTrouble(reply.status_code)
+                    if reply.status_code >= 500
+                    else Refused(f"snapshot refused (HTTP {reply.status_code})")
+                )
+            page = SnapshotPage.model_validate_json(reply.content)
+            if first_cursor is None:
+                first_cursor = page.cursor
+            self.store.adopt_snapshot([_state_of(e) for e in page.entities])
+            if page.next_after is None:
+                break
+            after = page.next_after
+        self.store.resume_from(first_cursor)
 
     async def _refresh(self) -> None:
         body = RefreshRequest(refresh_token=self.tokens.refresh_token).model_dump_json()
@@ -210,3 +235,8 @@ class SyncClient:
                         event = ""
         except (httpx.TransportError, httpx.DecodingError) as cut:
             raise Offline(f"{type(cut).__name__}: {cut}") from cut
+
+
+def _state_of(snapshot: EntitySnapshot) -> EntityState:
+    model = UnitState if snapshot.entity == "unit" else IncidentState
+    return model.model_validate(snapshot.state)

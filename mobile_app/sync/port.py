@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from shared.merge.replica import EntityState
 from shared.protocol import Op, PullPage
 
 
@@ -28,6 +29,10 @@ class Replicating(Protocol):
     def apply_page(self, page: PullPage) -> Any: ...
 
     def reset_cursor(self) -> None: ...
+
+    def adopt_snapshot(self, states: Sequence[EntityState]) -> None: ...
+
+    def resume_from(self, cursor: int) -> None: ...
 
     def restamp_outbox(
         self,

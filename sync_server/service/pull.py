@@ -7,6 +7,7 @@ change up to it, which is what lets compaction know what it may drop.
 
 from __future__ import annotations
 
+from shared import api
 from shared.protocol import ErrorCode, PullPage, SyncRequest, SyncResponse
 from sync_server.auth.principal import Principal
 from sync_server.context import Context
@@ -14,7 +15,7 @@ from sync_server.errors import Refused
 from sync_server.service.push import push
 from sync_server.store import changelog, devices
 
-SNAPSHOT_PATH = "/v1/snapshot"
+SNAPSHOT_PATH = api.SNAPSHOT
 MAX_CURSOR = 2**62
 
 

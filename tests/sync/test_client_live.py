@@ -188,3 +188,37 @@ def test_unit_status_moves_sync_with_their_real_times(enroll, live):
     assert unit.status is UnitStatus.ENROUTE and unit.incident_id == inc
     [assignment] = unit.assignments
     assert assignment.dispatched_ms is not None and assignment.enroute_ms is not None
+
+
+def test_a_tablet_enrolled_after_the_log_was_compacted_starts_from_a_snapshot(tmp_path):
+    from shared.api import Role
+    from sync_server.jobs.maintenance import compact_changes
+    from sync_server.testing import sqlite_url, start_server
+    from tests.sync.conftest import enroll_device
+
+    workdir = tmp_path / "server"
+    workdir.mkdir()
+    with start_server(
+        sqlite_url(workdir / "s.db"), workdir=workdir, jobs_enabled=False, compaction_keep_seconds=0
+    ) as server:
+        server.add_user("alice", PASSWORD, Role.DISPATCHER)
+        writer = enroll_device(server, tmp_path, "old-hand")
+        inc = writer.store.create_incident(CALL, 2, "first narrative").entity_id
+        for n in range(5):
+            writer.store.add_note(inc, f"note {n}")
+        writer.sync()
+        writer.sync()  # the second round confirms the cursor the first one reached
+        ctx = server.context()
+        assert compact_changes(ctx) > 0
+
+        newcomer = enroll_device(server, tmp_path, "newcomer")
+        newcomer.store.upsert_unit(unit_id="NEW1", name="N1")  # its own work, not yet sent
+        newcomer.sync()
+        writer.store.add_note(inc, "after the snapshot")
+        writer.sync()
+        newcomer.sync()
+        writer.sync()
+        assert newcomer.store.snapshot() == writer.store.snapshot()
+        assert "after the snapshot" in {n.text for n in newcomer.store.incident(inc).notes}
+        writer.store.lock()
+        newcomer.store.lock()
