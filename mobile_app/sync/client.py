@@ -26,6 +26,7 @@ from mobile_app.sync.errors import (
     SignInRequired,
 )
 from mobile_app.sync.port import Replicating
+from mobile_app.sync.urls import checked_server_url
 from shared import api
 from shared.api import EntitySnapshot, RefreshRequest, SnapshotPage, TokenPair
 from shared.merge import IncidentState, UnitState
@@ -66,7 +67,7 @@ class SyncClient:
         if not servers:
             raise ValueError("at least one server URL is needed")
         self.store = store
-        self.servers = [s.rstrip("/") for s in servers]
+        self.servers = [checked_server_url(s) for s in servers]
         self.active = 0
         self.tokens = tokens
         self.page_limit = page_limit

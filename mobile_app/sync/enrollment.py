@@ -12,6 +12,7 @@ import httpx
 
 from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.errors import Offline, SyncFailed
+from mobile_app.sync.urls import checked_server_url
 from shared import api
 from shared.api import EnrollRequest, EnrollResponse, Role, TokenPair
 from shared.protocol import ErrorBody
@@ -31,6 +32,7 @@ async def request_enrollment(
     *,
     http: httpx.AsyncClient | None = None,
 ) -> EnrollResponse:
+    server_url = checked_server_url(server_url)
     body = EnrollRequest(username=username, password=password, device_name=device_name)
     client = http or httpx.AsyncClient(timeout=15.0)
     try:
