@@ -3,40 +3,38 @@
 Each op carries ``ctx`` (per device, the highest seq of that device's ops on this entity that
 its author had seen).  Servers accept a device's ops only in seq order, so knowledge is always a
 prefix per device, and ``ctx`` answers "did the author of A see B" exactly.
+
+An entity state keeps what the rules need of each op once, in its ``OpTable``; every record
+(field write, note, status, conflict side...) names its op by id.  One op is referenced from
+several records, and copying its context into each made a busy incident's stored state grow
+with ops x references x devices.  Contexts are stored as seq vectors over the table's devices
+(numbered in the order the table first saw them), so a device id is written once per state.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, NamedTuple, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, model_validator
 
 from shared.domain import Author
 from shared.protocol import Op
 
 
-class OpRef(BaseModel):
-    """The parts of an op that merge rules and history need to keep."""
+class OpRef(NamedTuple):
+    """The parts of one op that merge rules and history need to keep (a JSON array)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    op: str
     device: str
     seq: int
     hlc: str
     user: str
-    ctx: dict[str, int] = {}
+    ctx: tuple[int, ...] = ()
+    """Seqs seen, by the owning table's device numbers (missing trailing ones: 0)."""
 
-    @classmethod
-    def of(cls, op: Op) -> OpRef:
-        return cls(
-            op=op.op_id,
-            device=op.device_id,
-            seq=op.seq,
-            hlc=op.hlc,
-            user=op.user_id,
-            ctx=dict(op.ctx),
-        )
+    @property
+    def op(self) -> str:
+        return f"{self.device}:{self.seq}"
 
     @property
     def stamp(self) -> tuple[str, str, int]:
@@ -47,17 +45,67 @@ class OpRef(BaseModel):
     def wall_ms(self) -> int:
         return int(self.hlc.split("-", 1)[0])
 
-    def knows(self, other: OpRef) -> bool:
-        """Whether this op's author had seen ``other`` when writing it."""
-        if other.device == self.device:
-            return other.seq < self.seq
-        return self.ctx.get(other.device, 0) >= other.seq
 
-    def concurrent_with(self, other: OpRef) -> bool:
-        return self.op != other.op and not self.knows(other) and not other.knows(self)
+class OpTable(BaseModel):
+    """Every op an entity state refers to, by op id, each stored once."""
 
-    def author(self) -> Author:
-        return Author(op_id=self.op, user_id=self.user, device_id=self.device, hlc=self.hlc)
+    devices: dict[str, int] = {}
+    """Device id -> its position in every ``OpRef.ctx`` of this table (0, 1, 2...)."""
+    refs: dict[str, OpRef] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if sorted(self.devices.values()) != list(range(len(self.devices))):
+            raise ValueError("devices must be numbered 0, 1, 2... without gaps or repeats")
+        for op_id, ref in self.refs.items():
+            if len(ref.ctx) > len(self.devices):
+                raise ValueError(f"{op_id}: context names more devices than the table has")
+        return self
+
+    def add(self, op: Op) -> OpRef:
+        """Record ``op`` (once: a second add of the same op id returns the first record)."""
+        known = self.refs.get(op.op_id)
+        if known is not None:
+            return known
+        devices = self.devices
+        for device in (op.device_id, *op.ctx):
+            if device not in devices:
+                devices[device] = len(devices)
+        vector = [0] * len(devices)
+        for device, seq in op.ctx.items():
+            vector[devices[device]] = seq
+        while vector and vector[-1] == 0:
+            vector.pop()
+        ref = OpRef(op.device_id, op.seq, op.hlc, op.user_id, tuple(vector))
+        self.refs[op.op_id] = ref
+        return ref
+
+    def __getitem__(self, op_id: str) -> OpRef:
+        return self.refs[op_id]
+
+    def stamp(self, op_id: str) -> tuple[str, str, int]:
+        return self.refs[op_id].stamp
+
+    def knows(self, a: str, b: str) -> bool:
+        """Whether the author of op ``a`` had seen op ``b`` when writing it."""
+        first, other = self.refs[a], self.refs[b]
+        if other.device == first.device:
+            return other.seq < first.seq
+        position = self.devices[other.device]
+        return position < len(first.ctx) and first.ctx[position] >= other.seq
+
+    def concurrent(self, a: str, b: str) -> bool:
+        return a != b and not self.knows(a, b) and not self.knows(b, a)
+
+    def author(self, op_id: str) -> Author:
+        ref = self.refs[op_id]
+        return _author(op_id, ref.user, ref.device, ref.hlc)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _author(op_id: str, user: str, device: str, hlc: str) -> Author:
+    """Built once and shared: every view of an entity shows the same authors again."""
+    return Author(op_id=op_id, user_id=user, device_id=device, hlc=hlc)
 
 
 class Write(BaseModel):
@@ -65,10 +113,10 @@ class Write(BaseModel):
 
     field: str
     value: Any
-    by: OpRef
+    by: str
 
 
-def pair_id(prefix: str, a: OpRef, b: OpRef) -> str:
-    """A conflict id that is the same whichever side a replica saw first."""
-    first, second = sorted((a.op, b.op))
+def pair_id(prefix: str, a: str, b: str) -> str:
+    """A conflict id that is the same whichever side (op id) a replica saw first."""
+    first, second = sorted((a, b))
     return f"{prefix}:{first}|{second}"

@@ -1,7 +1,8 @@
 """Conflict records kept inside entity state, open until a resolution has seen every side.
 
 Resolutions are stored beside conflicts, not inside them, because a replica may receive a
-supervisor's resolution before the ops whose clash it resolves.
+supervisor's resolution before the ops whose clash it resolves.  Sides and resolutions name
+their ops by id; who knew what is looked up in the state's ``OpTable``.
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.domain import ConflictKind, ConflictRecord, ConflictSide, StatusEvent
-from shared.merge.causality import OpRef
+from shared.merge.causality import OpTable
 
 
 class Side(BaseModel):
-    by: OpRef
+    by: str
     summary: str
     value: Any = None
 
 
 class Resolution(BaseModel):
-    by: OpRef
+    by: str
     action: str
     comment: str = ""
 
@@ -41,29 +42,37 @@ def raise_conflict(
 ) -> None:
     conflict = conflicts.setdefault(conflict_id, Conflict(conflict_id=conflict_id, kind=kind))
     for side in sides:
-        conflict.sides.setdefault(side.by.op, side)
+        conflict.sides.setdefault(side.by, side)
 
 
-def is_open(conflict: Conflict, resolutions: Resolutions) -> bool:
+def is_open(ops: OpTable, conflict: Conflict, resolutions: Resolutions) -> bool:
     """Open while some side is unseen by every resolution, so a late edit re-opens it."""
     resolved_by = resolutions.get(conflict.conflict_id, {}).values()
     return any(
-        not any(r.by.knows(side.by) for r in resolved_by) for side in conflict.sides.values()
+        not any(ops.knows(r.by, side.by) for r in resolved_by) for side in conflict.sides.values()
     )
 
 
-def open_ids(conflicts: dict[str, Conflict], resolutions: Resolutions) -> tuple[str, ...]:
-    return tuple(sorted(c for c, conflict in conflicts.items() if is_open(conflict, resolutions)))
+def open_ids(
+    ops: OpTable, conflicts: dict[str, Conflict], resolutions: Resolutions
+) -> tuple[str, ...]:
+    return tuple(
+        sorted(c for c, conflict in conflicts.items() if is_open(ops, conflict, resolutions))
+    )
 
 
 def records(
-    conflicts: dict[str, Conflict], resolutions: Resolutions, entity: str, entity_id: str
+    ops: OpTable,
+    conflicts: dict[str, Conflict],
+    resolutions: Resolutions,
+    entity: str,
+    entity_id: str,
 ) -> list[ConflictRecord]:
     out = []
     for conflict_id in sorted(conflicts):
         conflict = conflicts[conflict_id]
-        sides = sorted(conflict.sides.values(), key=lambda s: s.by.stamp)
-        done = sorted(resolutions.get(conflict_id, {}).values(), key=lambda r: r.by.stamp)
+        sides = sorted(conflict.sides.values(), key=lambda s: ops.stamp(s.by))
+        done = sorted(resolutions.get(conflict_id, {}).values(), key=lambda r: ops.stamp(r.by))
         out.append(
             ConflictRecord(
                 conflict_id=conflict_id,
@@ -71,11 +80,12 @@ def records(
                 entity=entity,
                 entity_id=entity_id,
                 sides=tuple(
-                    ConflictSide(by=s.by.author(), summary=s.summary, value=s.value) for s in sides
+                    ConflictSide(by=ops.author(s.by), summary=s.summary, value=s.value)
+                    for s in sides
                 ),
-                open=is_open(conflict, resolutions),
+                open=is_open(ops, conflict, resolutions),
                 resolutions=tuple(
-                    StatusEvent(status=r.action, event_ms=r.by.wall_ms, by=r.by.author())
+                    StatusEvent(status=r.action, event_ms=ops[r.by].wall_ms, by=ops.author(r.by))
                     for r in done
                 ),
             )

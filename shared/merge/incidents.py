@@ -9,7 +9,9 @@ While a priority conflict is open the incident shows the more urgent priority: a
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Self
+
+from pydantic import BaseModel, Field, model_validator
 
 from shared.domain import (
     Caller,
@@ -21,7 +23,7 @@ from shared.domain import (
     StatusEvent,
 )
 from shared.lifecycle import TERMINAL_INCIDENT, IncidentStatus
-from shared.merge.causality import OpRef, Write, pair_id
+from shared.merge.causality import OpRef, OpTable, Write, pair_id
 from shared.merge.conflicts import Conflict, Resolution, Resolutions, Side, raise_conflict
 from shared.merge.conflicts import open_ids as open_conflict_ids
 from shared.merge.conflicts import records as conflict_records
@@ -40,7 +42,7 @@ from shared.protocol import (
 class NoteRecord(BaseModel):
     note_id: str
     text: str
-    by: OpRef
+    by: str
     event_ms: int
     late: bool = False
     narrative: bool = False
@@ -49,13 +51,13 @@ class NoteRecord(BaseModel):
 class StatusRecord(BaseModel):
     status: IncidentStatus
     disposition: str | None
-    by: OpRef
+    by: str
     event_ms: int
     late: bool
 
 
 class PriorityRecord(BaseModel):
-    by: OpRef
+    by: str
     previous: int
     priority: int
 
@@ -68,16 +70,16 @@ class PriorityRecord(BaseModel):
         return self.priority > self.previous
 
 
-class EditRecord(BaseModel):
-    by: OpRef
-    summary: str
-
-
 class IncidentState(BaseModel):
-    """Everything one replica knows about one incident, mergeable and JSON-serialisable."""
+    """Everything one replica knows about one incident, mergeable and JSON-serialisable.
+
+    Records name their ops by id (``created`` too); ``ops`` holds each op's author, stamp and
+    causal context once.
+    """
 
     id: str
-    created: OpRef | None = None
+    ops: OpTable = Field(default_factory=OpTable)
+    created: str | None = None
     received_ms: int | None = None
     late: bool = False
     fields: dict[str, Write] = {}
@@ -85,33 +87,40 @@ class IncidentState(BaseModel):
     notes: dict[str, NoteRecord] = {}
     statuses: dict[str, StatusRecord] = {}
     priorities: dict[str, PriorityRecord] = {}
-    closes: dict[str, OpRef] = {}
-    edits: dict[str, EditRecord] = {}
+    closes: list[str] = []
+    edits: dict[str, str] = {}
+    """Op id -> what it changed, for every op but a close: checked against concurrent closes."""
     conflicts: dict[str, Conflict] = {}
     resolutions: Resolutions = {}
-    applied: set[str] = set()
+    applied: set[str] = Field(default_factory=set, exclude=True)
+    """Op ids merged in: the keys of ``ops``, not stored twice (rebuilt on load)."""
     updated_hlc: str = ""
+
+    @model_validator(mode="after")
+    def _applied_from_ops(self) -> Self:
+        self.applied.update(self.ops.refs)
+        return self
 
     def view(self) -> Incident:
         return incident_view(self)
 
     def conflict_records(self) -> list[ConflictRecord]:
-        return conflict_records(self.conflicts, self.resolutions, "incident", self.id)
+        return conflict_records(self.ops, self.conflicts, self.resolutions, "incident", self.id)
 
 
 def apply_incident_op(state: IncidentState, op: Op) -> bool:
     """Merge ``op`` into ``state`` in place; returns False if it was already applied."""
-    ref = OpRef.of(op)
-    if ref.op in state.applied:
+    if op.op_id in state.applied:
         return False
-    state.applied.add(ref.op)
+    state.applied.add(op.op_id)
+    ref = state.ops.add(op)
     state.updated_hlc = max(state.updated_hlc, ref.hlc)
     body = op.body
     if isinstance(body, IncidentCreate):
         _create(state, ref, body)
     elif isinstance(body, IncidentUpdate):
         for field, value in body.fields.changes().items():
-            lww_write(state.fields, state.superseded, Write(field=field, value=value, by=ref))
+            _write(state, field, value, ref)
         _edit(state, ref, "changed " + ", ".join(sorted(body.fields.changes())))
     elif isinstance(body, IncidentPriority):
         _priority(state, ref, body)
@@ -121,7 +130,7 @@ def apply_incident_op(state: IncidentState, op: Op) -> bool:
         state.notes[body.note_id] = NoteRecord(
             note_id=body.note_id,
             text=body.text,
-            by=ref,
+            by=ref.op,
             event_ms=body.event_ms if body.event_ms is not None else ref.wall_ms,
             late=body.late,
         )
@@ -133,27 +142,27 @@ def apply_incident_op(state: IncidentState, op: Op) -> bool:
     return True
 
 
+def _write(state: IncidentState, field: str, value: object, ref: OpRef) -> None:
+    lww_write(state.ops, state.fields, state.superseded, Write(field=field, value=value, by=ref.op))
+
+
 def _create(state: IncidentState, ref: OpRef, body: IncidentCreate) -> None:
     # Two creates for one id (a retried create from another device) merge like edits.
     received_ms = body.received_ms if body.received_ms is not None else ref.wall_ms
-    if state.created is None or ref.stamp < state.created.stamp:
-        state.created = ref
+    if state.created is None or ref.stamp < state.ops.stamp(state.created):
+        state.created = ref.op
         state.received_ms = received_ms
         state.late = body.late
     for field, value in body.fields.changes().items():
-        lww_write(state.fields, state.superseded, Write(field=field, value=value, by=ref))
-    lww_write(state.fields, state.superseded, Write(field="priority", value=body.priority, by=ref))
-    lww_write(
-        state.fields,
-        state.superseded,
-        Write(field="status", value=IncidentStatus.ACTIVE.value, by=ref),
-    )
+        _write(state, field, value, ref)
+    _write(state, "priority", body.priority, ref)
+    _write(state, "status", IncidentStatus.ACTIVE.value, ref)
     if body.narrative:
         note_id = f"{state.id}:narrative:{ref.op}"
         state.notes[note_id] = NoteRecord(
             note_id=note_id,
             text=body.narrative,
-            by=ref,
+            by=ref.op,
             event_ms=received_ms,
             late=body.late,
             narrative=True,
@@ -161,11 +170,11 @@ def _create(state: IncidentState, ref: OpRef, body: IncidentCreate) -> None:
 
 
 def _priority(state: IncidentState, ref: OpRef, body: IncidentPriority) -> None:
-    lww_write(state.fields, state.superseded, Write(field="priority", value=body.priority, by=ref))
-    change = PriorityRecord(by=ref, previous=body.previous, priority=body.priority)
+    _write(state, "priority", body.priority, ref)
+    change = PriorityRecord(by=ref.op, previous=body.previous, priority=body.priority)
     for other in state.priorities.values():
         opposite = (change.raises and other.lowers) or (change.lowers and other.raises)
-        if opposite and change.by.concurrent_with(other.by):
+        if opposite and state.ops.concurrent(change.by, other.by):
             raise_conflict(
                 state.conflicts,
                 pair_id("priority", change.by, other.by),
@@ -189,67 +198,58 @@ def _priority_side(change: PriorityRecord) -> Side:
 def _status(state: IncidentState, ref: OpRef, body: IncidentStatusChange) -> None:
     event_ms = body.event_ms if body.event_ms is not None else ref.wall_ms
     state.statuses[ref.op] = StatusRecord(
-        status=body.status, disposition=body.disposition, by=ref, event_ms=event_ms, late=body.late
+        status=body.status,
+        disposition=body.disposition,
+        by=ref.op,
+        event_ms=event_ms,
+        late=body.late,
     )
-    lww_write(
-        state.fields, state.superseded, Write(field="status", value=body.status.value, by=ref)
-    )
+    _write(state, "status", body.status.value, ref)
     if body.status is IncidentStatus.CLOSED:
-        lww_write(
-            state.fields,
-            state.superseded,
-            Write(field="disposition", value=body.disposition, by=ref),
-        )
+        _write(state, "disposition", body.disposition, ref)
     if body.status in TERMINAL_INCIDENT:
-        state.closes[ref.op] = ref
-        for edit in state.edits.values():
-            _check_edit_after_close(state, close=ref, edit=edit)
+        state.closes.append(ref.op)
+        for edit, summary in state.edits.items():
+            _check_edit_after_close(state, close=ref.op, edit=edit, summary=summary)
     else:
         _edit(state, ref, f"set status {body.status}")
 
 
 def _edit(state: IncidentState, ref: OpRef, summary: str) -> None:
-    edit = EditRecord(by=ref, summary=summary)
-    state.edits[ref.op] = edit
-    for close in state.closes.values():
-        _check_edit_after_close(state, close=close, edit=edit)
+    state.edits[ref.op] = summary
+    for close in state.closes:
+        _check_edit_after_close(state, close=close, edit=ref.op, summary=summary)
 
 
-def _check_edit_after_close(state: IncidentState, close: OpRef, edit: EditRecord) -> None:
-    if not close.concurrent_with(edit.by):
+def _check_edit_after_close(state: IncidentState, close: str, edit: str, summary: str) -> None:
+    if not state.ops.concurrent(close, edit):
         return
-    closed_how = state.statuses[close.op]
+    closed_how = state.statuses[close]
     # One record per (close, editing device): five offline notes are one decision to review.
     raise_conflict(
         state.conflicts,
-        f"closed:{close.op}|{edit.by.device}",
+        f"closed:{close}|{state.ops[edit].device}",
         ConflictKind.EDIT_AFTER_CLOSE,
         Side(by=close, summary=f"{closed_how.status.value.lower()} the incident"),
-        Side(by=edit.by, summary=edit.summary),
+        Side(by=edit, summary=summary),
     )
 
 
 def _resolve(state: IncidentState, ref: OpRef, body: IncidentResolve) -> None:
     state.resolutions.setdefault(body.conflict_id, {})[ref.op] = Resolution(
-        by=ref, action=body.action, comment=body.comment
+        by=ref.op, action=body.action, comment=body.comment
     )
     if body.action == "set_priority" and body.priority is not None:
-        lww_write(
-            state.fields, state.superseded, Write(field="priority", value=body.priority, by=ref)
-        )
+        _write(state, "priority", body.priority, ref)
     elif body.action == "reopen":
         state.statuses[ref.op] = StatusRecord(
             status=IncidentStatus.REOPENED,
             disposition=None,
-            by=ref,
+            by=ref.op,
             event_ms=ref.wall_ms,
             late=False,
         )
-        lww_write(
-            state.fields,
-            state.superseded,
-            Write(field="status", value=IncidentStatus.REOPENED.value, by=ref),
-        )
+        _write(state, "status", IncidentStatus.REOPENED.value, ref)
 
 
 def _value(state: IncidentState, field: str) -> object:
@@ -261,7 +261,7 @@ def effective_priority(state: IncidentState) -> int | None:
     """LWW priority, or the most urgent side while a priority conflict is open."""
     current = _value(state, "priority")
     candidates = [current] if isinstance(current, int) else []
-    for conflict_id in open_conflict_ids(state.conflicts, state.resolutions):
+    for conflict_id in open_conflict_ids(state.ops, state.conflicts, state.resolutions):
         conflict = state.conflicts[conflict_id]
         if conflict.kind is ConflictKind.PRIORITY_DOWNGRADE:
             candidates += [s.value for s in conflict.sides.values() if isinstance(s.value, int)]
@@ -271,8 +271,9 @@ def effective_priority(state: IncidentState) -> int | None:
 def incident_view(state: IncidentState) -> Incident:
     status = _value(state, "status")
     lat, lon = _value(state, "lat"), _value(state, "lon")
-    notes = sorted(state.notes.values(), key=lambda n: (n.by.stamp, n.note_id))
-    statuses = sorted(state.statuses.values(), key=lambda s: (s.event_ms, s.by.stamp))
+    ops = state.ops
+    notes = sorted(state.notes.values(), key=lambda n: (ops.stamp(n.by), n.note_id))
+    statuses = sorted(state.statuses.values(), key=lambda s: (s.event_ms, ops.stamp(s.by)))
     return Incident(
         incident_id=state.id,
         exists=state.created is not None,
@@ -292,13 +293,13 @@ def incident_view(state: IncidentState) -> Incident:
             callback_number=_str(_value(state, "callback_number")),
         ),
         received_ms=state.received_ms,
-        created_by=state.created.author() if state.created else None,
+        created_by=ops.author(state.created) if state.created else None,
         late=state.late,
         notes=tuple(
             Note(
                 note_id=n.note_id,
                 text=n.text,
-                by=n.by.author(),
+                by=ops.author(n.by),
                 event_ms=n.event_ms,
                 late=n.late,
                 narrative=n.narrative,
@@ -309,14 +310,14 @@ def incident_view(state: IncidentState) -> Incident:
             StatusEvent(
                 status=s.status.value,
                 event_ms=s.event_ms,
-                by=s.by.author(),
+                by=ops.author(s.by),
                 late=s.late,
                 disposition=s.disposition,
             )
             for s in statuses
         ),
-        field_history=history(state.fields, state.superseded),
-        open_conflicts=open_conflict_ids(state.conflicts, state.resolutions),
+        field_history=history(ops, state.fields, state.superseded),
+        open_conflicts=open_conflict_ids(ops, state.conflicts, state.resolutions),
         updated_hlc=state.updated_hlc,
     )
 

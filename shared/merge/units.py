@@ -9,12 +9,13 @@ because a report from the field is a fact a replica must not drop.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from shared.domain import Assignment, ConflictKind, ConflictRecord, StatusEvent, Unit
 from shared.lifecycle import COMMITTED, IllegalTransition, UnitStatus, unit_transition
-from shared.merge.causality import OpRef, Write, pair_id
+from shared.merge.causality import OpRef, OpTable, Write, pair_id
 from shared.merge.conflicts import Conflict, Resolution, Resolutions, Side, raise_conflict
 from shared.merge.conflicts import open_ids as open_conflict_ids
 from shared.merge.conflicts import records as conflict_records
@@ -27,49 +28,55 @@ class UnitEvent(BaseModel):
     incident_id: str | None
     event_ms: int
     late: bool
-    by: OpRef
+    by: str
     keep_incident_id: str | None = None
-
-    @property
-    def order(self) -> tuple[int, str, str, int]:
-        return (self.event_ms, *self.by.stamp)
 
 
 class UnitState(BaseModel):
+    """Everything one replica knows about one unit; records name their ops by id in ``ops``."""
+
     id: str
+    ops: OpTable = Field(default_factory=OpTable)
     fields: dict[str, Write] = {}
     superseded: dict[str, Write] = {}
     events: dict[str, UnitEvent] = {}
     conflicts: dict[str, Conflict] = {}
     resolutions: Resolutions = {}
-    applied: set[str] = set()
+    applied: set[str] = Field(default_factory=set, exclude=True)
+    """Op ids merged in: the keys of ``ops``, not stored twice (rebuilt on load)."""
     updated_hlc: str = ""
+
+    @model_validator(mode="after")
+    def _applied_from_ops(self) -> Self:
+        self.applied.update(self.ops.refs)
+        return self
 
     def view(self) -> Unit:
         return unit_view(self)
 
     def conflict_records(self) -> list[ConflictRecord]:
-        return conflict_records(self.conflicts, self.resolutions, "unit", self.id)
+        return conflict_records(self.ops, self.conflicts, self.resolutions, "unit", self.id)
 
 
 def apply_unit_op(state: UnitState, op: Op) -> bool:
     """Merge ``op`` into ``state`` in place; returns False if it was already applied."""
-    ref = OpRef.of(op)
-    if ref.op in state.applied:
+    if op.op_id in state.applied:
         return False
-    state.applied.add(ref.op)
+    state.applied.add(op.op_id)
+    ref = state.ops.add(op)
     state.updated_hlc = max(state.updated_hlc, ref.hlc)
     body = op.body
     if isinstance(body, UnitUpsert):
         for name, value in body.model_dump(exclude_unset=True, exclude={"kind"}).items():
-            lww_write(state.fields, state.superseded, Write(field=name, value=value, by=ref))
+            write = Write(field=name, value=value, by=ref.op)
+            lww_write(state.ops, state.fields, state.superseded, write)
     elif isinstance(body, UnitStatusChange):
         event = UnitEvent(
             status=body.status,
             incident_id=body.incident_id,
             event_ms=body.event_ms if body.event_ms is not None else ref.wall_ms,
             late=body.late,
-            by=ref,
+            by=ref.op,
         )
         if event.status is UnitStatus.DISPATCHED:
             _check_double_booking(state, event)
@@ -87,7 +94,7 @@ def _check_double_booking(state: UnitState, event: UnitEvent) -> None:
             other.status is UnitStatus.DISPATCHED
             and other.keep_incident_id is None
             and other.incident_id != event.incident_id
-            and event.by.concurrent_with(other.by)
+            and state.ops.concurrent(event.by, other.by)
         ):
             raise_conflict(
                 state.conflicts,
@@ -108,7 +115,7 @@ def _check_double_booking(state: UnitState, event: UnitEvent) -> None:
 
 def _resolve(state: UnitState, ref: OpRef, body: UnitResolve) -> None:
     state.resolutions.setdefault(body.conflict_id, {})[ref.op] = Resolution(
-        by=ref, action=f"kept on {body.keep_incident_id}", comment=body.comment
+        by=ref.op, action=f"kept on {body.keep_incident_id}", comment=body.comment
     )
     # The resolution is itself an event in the unit's log: it puts the unit back on the kept
     # incident and clears it from the others, at the time the supervisor decided.
@@ -117,7 +124,7 @@ def _resolve(state: UnitState, ref: OpRef, body: UnitResolve) -> None:
         incident_id=body.keep_incident_id,
         event_ms=ref.wall_ms,
         late=False,
-        by=ref,
+        by=ref.op,
         keep_incident_id=body.keep_incident_id,
     )
 
@@ -131,7 +138,7 @@ def _drops_for(state: UnitState, event: UnitEvent) -> tuple[str, ...]:
     dropped: set[str] = set()
     for conflict_id, by_op in state.resolutions.items():
         conflict = state.conflicts.get(conflict_id)
-        if conflict is not None and event.by.op in by_op and event.keep_incident_id:
+        if conflict is not None and event.by in by_op and event.keep_incident_id:
             dropped.update(_dropped(conflict, event.keep_incident_id))
     return tuple(sorted(dropped))
 
@@ -155,9 +162,15 @@ _STAMP_FIELD = {
 }
 
 
-def _fold(state: UnitState) -> _Fold:
+def _in_time_order(state: UnitState) -> list[UnitEvent]:
+    """Events by real time, ties broken by stamp: the same order on every replica."""
+    stamp = state.ops.stamp
+    return sorted(state.events.values(), key=lambda e: (e.event_ms, stamp(e.by)))
+
+
+def _fold(state: UnitState, events: list[UnitEvent]) -> _Fold:
     fold = _Fold()
-    for event in sorted(state.events.values(), key=lambda e: e.order):
+    for event in events:
         if event.keep_incident_id is not None:
             _apply_resolution(fold, event, _drops_for(state, event))
         else:
@@ -171,7 +184,7 @@ def _apply_event(fold: _Fold, event: UnitEvent) -> None:
         try:
             unit_transition(fold.status, event.status)
         except IllegalTransition as illegal:
-            fold.anomalies.append(f"{event.by.op}: {illegal}")
+            fold.anomalies.append(f"{event.by}: {illegal}")
     if event.incident_id is not None:
         assignment = fold.assignments.setdefault(
             event.incident_id, {"status": event.status, "late": False}
@@ -214,8 +227,8 @@ def _apply_resolution(fold: _Fold, event: UnitEvent, drops: tuple[str, ...]) -> 
 
 
 def unit_view(state: UnitState) -> Unit:
-    fold = _fold(state)
-    events = sorted(state.events.values(), key=lambda e: e.order)
+    events = _in_time_order(state)
+    fold = _fold(state, events)
 
     def text(name: str) -> str | None:
         write = state.fields.get(name)
@@ -237,13 +250,13 @@ def unit_view(state: UnitState) -> Unit:
             StatusEvent(
                 status=e.status.value if e.keep_incident_id is None else "Resolved",
                 event_ms=e.event_ms,
-                by=e.by.author(),
+                by=state.ops.author(e.by),
                 late=e.late,
                 incident_id=e.incident_id,
             )
             for e in events
         ),
         anomalies=tuple(fold.anomalies),
-        open_conflicts=open_conflict_ids(state.conflicts, state.resolutions),
+        open_conflicts=open_conflict_ids(state.ops, state.conflicts, state.resolutions),
         updated_hlc=state.updated_hlc,
     )
