@@ -19,6 +19,8 @@ from sync_server.api import admin, auth, conflicts, errors, events, sync
 from sync_server.context import Context
 from sync_server.jobs.scheduler import start_jobs
 from sync_server.notify import PostgresListener
+from sync_server.peers import api as peers
+from sync_server.peers.logrange import ensure_log_base
 from sync_server.settings import Settings
 from sync_server.store import changelog
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ctx.db.create_all()
+        ensure_log_base(ctx)
         ctx.notifier.bind(asyncio.get_running_loop(), _head(ctx))
         listener = None
         if not ctx.db.is_sqlite:
@@ -68,7 +71,15 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     )
     app.state.ctx = ctx
     errors.install(app)
-    for router in (sync.router, events.router, auth.router, conflicts.router, admin.router):
+    routers = (
+        sync.router,
+        events.router,
+        auth.router,
+        conflicts.router,
+        admin.router,
+        peers.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(errors.RequestGuard, max_bytes=ctx.settings.max_body_bytes)

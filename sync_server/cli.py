@@ -1,4 +1,4 @@
-"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|serve``.
+"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|serve|peer-sync``.
 
 Configuration comes from the ``DA_*`` environment (see ``settings.py``); ``--database-url``
 overrides ``DA_DATABASE_URL``.  Passwords are read from ``--password-stdin``, from
@@ -23,6 +23,7 @@ from shared.protocol import ErrorCode
 from sync_server.context import Context
 from sync_server.errors import Refused
 from sync_server.keys import create_key_file
+from sync_server.peers.cli import peer_sync
 from sync_server.service import admin
 from sync_server.settings import Settings, SettingsError
 from sync_server.store import audit
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("device_id")
     unlock = commands.add_parser("unlock", help="lift a logon lockout")
     unlock.add_argument("username")
+    peer = commands.add_parser("peer-sync", help="pull once from every peer (DA_PEERS)")
+    peer.add_argument("--from-start", action="store_true", help="re-read peers' logs from 0")
     serve = commands.add_parser("serve", help="run the server (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -141,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _init(settings)
         elif args.command == "serve":
             _serve(settings, args)
+        elif args.command == "peer-sync":
+            return peer_sync(settings, from_start=args.from_start)
         else:
             _admin_command(settings, args)
     except SettingsError as bad:

@@ -12,12 +12,15 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shared.hlc import MAX_CLOCK_OFFSET_MS
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/dispatch.db"
 DEFAULT_KEY_FILE = "./var/server.key"
 _SERVER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,48}$")
+MIN_PEER_SECRET_CHARS = 32
+MAX_SITES = 16
 
 
 class SettingsError(ValueError):
@@ -59,6 +62,15 @@ class Settings:
     #: Changes younger than this are never compacted, even when every device has them.
     compaction_keep_seconds: float = 30 * 24 * 60 * 60.0
     heartbeat_seconds: float = 15.0
+    #: Standby/primary servers at other sites this one replicates with (``sync_server.peers``).
+    peers: tuple[str, ...] = ()
+    #: Shared by every site's server; only a caller presenting it may read the peer endpoints.
+    peer_secret: str | None = field(default=None, repr=False)
+    peer_sync_seconds: float = 2.0
+    peer_backoff_max_seconds: float = 60.0
+    #: Distinct per site among peers: this server's change-log seqs start above
+    #: ``site_number << 56``, so a device's cursor from another site is never mistaken.
+    site_number: int = 0
 
     def __post_init__(self) -> None:
         if not _SERVER_ID.match(self.server_id):
@@ -70,6 +82,26 @@ class Settings:
                 raise SettingsError(f"{name} must be positive")
         if self.kdf_memory_kib < 8 or self.kdf_iterations < 1:
             raise SettingsError("the password KDF needs at least 8 KiB and one pass")
+        self._check_peers()
+
+    def _check_peers(self) -> None:
+        if self.peer_secret is not None and len(self.peer_secret) < MIN_PEER_SECRET_CHARS:
+            raise SettingsError(
+                f"DA_PEER_SECRET must be at least {MIN_PEER_SECRET_CHARS} characters"
+            )
+        if self.peers and self.peer_secret is None:
+            raise SettingsError("DA_PEERS needs DA_PEER_SECRET (the same on every site)")
+        for url in self.peers:
+            parsed = urlsplit(url)
+            loopback = parsed.hostname in {"127.0.0.1", "::1", "localhost"}
+            if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+                raise SettingsError(f"DA_PEERS: {url!r} is not an http(s) URL")
+            if parsed.scheme == "http" and not loopback:
+                raise SettingsError(f"DA_PEERS: {url!r} would send case data in clear; use https")
+        if not 0 <= self.site_number < MAX_SITES:
+            raise SettingsError(f"DA_SITE_NUMBER must be between 0 and {MAX_SITES - 1}")
+        if self.peer_sync_seconds <= 0 or self.peer_backoff_max_seconds <= 0:
+            raise SettingsError("peer sync intervals must be positive")
 
     @property
     def server_device_id(self) -> str:
@@ -116,6 +148,11 @@ _FIELDS: dict[str, type] = {
     "compaction_seconds": float,
     "compaction_keep_seconds": float,
     "heartbeat_seconds": float,
+    "peers": tuple,
+    "peer_secret": str,
+    "peer_sync_seconds": float,
+    "peer_backoff_max_seconds": float,
+    "site_number": int,
 }
 
 
@@ -128,4 +165,6 @@ def _parse(kind: type, raw: str) -> object:
         raise ValueError("expected true or false")
     if kind is Path:
         return Path(raw)
+    if kind is tuple:  # a comma-separated list
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     return kind(raw)

@@ -75,9 +75,10 @@ def postgres_schema(base_url: str, prefix: str = "da_test") -> Iterator[str]:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-def _listening_socket() -> socket.socket:
+def _listening_socket(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart on the same port
+    sock.bind(("127.0.0.1", port))
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -176,13 +177,15 @@ def start_server(
     workdir: Path,
     server_id: str = "test",
     startup_seconds: float = 60.0,
+    port: int = 0,
     **settings: object,
 ) -> LiveServer:
-    """Start a server on a loopback port and return once it answers."""
+    """Start a server on a loopback port (``port``, or any free one) and return once it
+    answers."""
     env = server_env(database_url, server_id=server_id, **settings)
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"server-{server_id}-{uuid.uuid4().hex[:6]}.log"
-    sock = _listening_socket()
+    sock = _listening_socket(port)
     port = sock.getsockname()[1]
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -1,7 +1,8 @@
 """Housekeeping: expired refresh tokens, and change-log compaction that never breaks a resume.
 
 Compaction rule (the only one that keeps every device able to resume): delete changes that
-(a) every active device that has ever pulled has confirmed holding (its pull cursor), and
+(a) every active device and every peer server that has ever pulled has confirmed holding
+(its pull cursor), and
 (b) are older than ``Settings.compaction_keep_seconds``.  A device that never pulled, or a new
 one, asks from a cursor below the new horizon and is told ``resync_required``: it loads the
 snapshot and pulls on from there.  A device that stopped syncing holds compaction back until
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, delete
 
 from shared.domain import AuditOutcome
 from sync_server.context import Context
+from sync_server.peers import state as peers
 from sync_server.store import audit, changelog, devices
 from sync_server.store.tables import RefreshTokenRow
 
@@ -29,7 +31,8 @@ def purge_expired_tokens(ctx: Context) -> int:
 
 def _horizon(session: Session, *, now_ms: int, keep_ms: int) -> int:
     """The highest seq that may be deleted now (0: nothing)."""
-    confirmed = devices.oldest_acknowledged(session)
+    held = [devices.oldest_acknowledged(session), peers.oldest_ack(session)]
+    confirmed = min((seq for seq in held if seq is not None), default=None)
     old_enough = changelog.newest_received_before(session, now_ms - keep_ms)
     return 0 if confirmed is None else min(confirmed, old_enough)
 

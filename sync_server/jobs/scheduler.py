@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync_server.context import Context
 from sync_server.jobs.maintenance import compact_changes, purge_expired_tokens
+from sync_server.peers.job import PeerJob
 from sync_server.service.alerts import raise_onscene_alerts
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ def start_jobs(ctx: Context) -> BackgroundScheduler:
         ("token-cleanup", purge_expired_tokens, settings.cleanup_seconds),
         ("compaction", compact_changes, settings.compaction_seconds),
     ]
+    if settings.peers:
+        jobs.append(("peer-sync", PeerJob(), settings.peer_sync_seconds))
     for name, job, seconds in jobs:
         scheduler.add_job(_guarded(name, job, ctx), "interval", seconds=seconds, id=name)
     scheduler.start()

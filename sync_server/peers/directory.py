@@ -1,0 +1,141 @@
+"""Users, devices and logons replicated between sites, merged so every site converges.
+
+Merge rules (pure, the same whichever side applies them):
+
+- a user or device unknown here is added;
+- a revocation, or a deactivation, on either side wins (it is never undone by a peer);
+- otherwise two copies of one account differ only if it was created at both sites during a
+  split, or one site re-hashed the password at a new cost: the earlier-created copy wins, ties
+  broken by the hash, so both sites pick the same one (every kept hash checks the password).
+
+A device's applied seq, pull cursor and logon failure counters are per server: never merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from shared.domain import AuditOutcome
+from sync_server.peers.messages import PeerDevice, PeerDirectory, PeerLogon, PeerUser
+from sync_server.store import audit, devices, users
+from sync_server.store.tables import DeviceRow, DeviceUserRow, UserRow
+
+
+def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
+    if local is None:
+        return peer
+    winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.role))
+    return winner.model_copy(update={"active": local.active and peer.active})
+
+
+def merged_device(local: PeerDevice | None, peer: PeerDevice) -> PeerDevice:
+    if local is None:
+        return peer
+    revoked_at = [t for t in (local.revoked_ms, peer.revoked_ms) if t is not None]
+    return local.model_copy(
+        update={
+            "revoked": local.revoked or peer.revoked,
+            "revoked_ms": min(revoked_at) if revoked_at else None,
+        }
+    )
+
+
+# Rows <-> messages -------------------------------------------------------------------------
+def user_of(row: UserRow) -> PeerUser:
+    return PeerUser.model_validate(row, from_attributes=True)
+
+
+def device_of(row: DeviceRow) -> PeerDevice:
+    return PeerDevice.model_validate(row, from_attributes=True)
+
+
+def read_directory(session: Session, server_id: str, site_number: int) -> PeerDirectory:
+    logons = session.exec(select(DeviceUserRow).order_by(col(DeviceUserRow.device_id))).all()
+    return PeerDirectory(
+        server_id=server_id,
+        site_number=site_number,
+        users=[user_of(row) for row in users.all_users(session)],
+        devices=[device_of(row) for row in devices.all_devices(session)],
+        logons=[PeerLogon.model_validate(row, from_attributes=True) for row in logons],
+    )
+
+
+@dataclass
+class DirectoryChanges:
+    users: int = 0
+    devices: int = 0
+    revocations: int = 0
+    logons: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.devices or self.revocations or self.logons)
+
+    def describe(self) -> str:
+        return (
+            f"users +{self.users}, devices +{self.devices}, revocations {self.revocations}, "
+            f"logons +{self.logons}"
+        )
+
+
+def _merge_user(session: Session, peer: PeerUser, changes: DirectoryChanges) -> None:
+    row = users.get(session, peer.username)
+    local = None if row is None else user_of(row)
+    merged = merged_user(local, peer)
+    if merged == local:
+        return
+    if row is None:
+        row = UserRow(username=peer.username, role=peer.role, password_hash=peer.password_hash)
+        changes.users += 1
+    for name, value in merged.model_dump().items():
+        setattr(row, name, value)
+    session.add(row)
+
+
+def merge_devices(
+    session: Session,
+    peer_devices: list[PeerDevice],
+    changes: DirectoryChanges,
+    *,
+    peer_id: str,
+    now_ms: int,
+) -> None:
+    """Add devices unknown here and take the peer's revocations (audited: a privileged act)."""
+    for peer in peer_devices:
+        row = devices.get(session, peer.device_id)
+        local = None if row is None else device_of(row)
+        merged = merged_device(local, peer)
+        if merged == local:
+            continue
+        if row is None:
+            row = DeviceRow(device_id=peer.device_id, user_id=peer.user_id, name=peer.name)
+            changes.devices += 1
+        if merged.revoked and not row.revoked:
+            changes.revocations += 1
+            audit.record(
+                session,
+                component="peers",
+                event_type="device.revoke",
+                outcome=AuditOutcome.SUCCESS,
+                now_ms=now_ms,
+                device_id=peer.device_id,
+                detail=f"revocation replicated from peer {peer_id}",
+            )
+        for name, value in merged.model_dump().items():
+            setattr(row, name, value)
+        session.add(row)
+        session.flush()
+
+
+def merge_directory(session: Session, directory: PeerDirectory, *, now_ms: int) -> DirectoryChanges:
+    changes = DirectoryChanges()
+    for user in directory.users:
+        _merge_user(session, user, changes)
+    session.flush()
+    merge_devices(session, directory.devices, changes, peer_id=directory.server_id, now_ms=now_ms)
+    for logon in directory.logons:
+        if session.get(DeviceUserRow, (logon.device_id, logon.user_id)) is None:
+            session.add(DeviceUserRow(**logon.model_dump()))
+            changes.logons += 1
+    return changes

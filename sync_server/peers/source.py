@@ -1,0 +1,51 @@
+"""What this server gives a peer that pulls from it: its directory and its change log."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from shared.protocol import ErrorCode
+from sync_server.context import Context
+from sync_server.errors import Refused
+from sync_server.peers import state
+from sync_server.peers.directory import device_of, read_directory
+from sync_server.peers.messages import PeerDirectory, PeerPage
+from sync_server.store import changelog, devices
+
+
+def directory(ctx: Context) -> PeerDirectory:
+    with ctx.db.read() as session:
+        return read_directory(session, ctx.settings.server_id, ctx.settings.site_number)
+
+
+def changes(ctx: Context, peer_id: str, cursor: int, limit: int) -> PeerPage:
+    """Changes after ``cursor``; the cursor is also the peer's acknowledgement."""
+    with ctx.db.read() as session:
+        page, has_more = changelog.page(session, ctx.sealer, cursor, limit)
+        horizon = changelog.horizon(session)
+        head = changelog.head(session)
+        rows = [devices.get(session, d) for d in sorted({c.op.device_id for c in page})]
+    if cursor < horizon:
+        raise Refused(
+            ErrorCode.RESYNC_REQUIRED,
+            f"changes up to {horizon} were compacted before peer {peer_id} read them; "
+            "seed that server from a copy of this database",
+        )
+    if cursor > head:
+        raise Refused(
+            ErrorCode.RESYNC_REQUIRED,
+            f"cursor {cursor} is beyond this server's log (latest change {head}): was this "
+            f"database restored from a copy?  Run `python -m sync_server peer-sync "
+            f"--from-start` on {peer_id}",
+        )
+    try:
+        with ctx.db.write() as session:
+            state.acknowledge(session, peer_id, cursor)
+    except IntegrityError:  # acknowledged at the same moment by another process
+        pass
+    return PeerPage(
+        changes=page,
+        cursor=page[-1].seq if page else cursor,
+        has_more=has_more,
+        devices=[device_of(row) for row in rows if row is not None],
+    )
