@@ -4,9 +4,9 @@ Flow: enroll (first start) or unlock with the PIN -> a ``Workspace`` -> the shel
 store locks (idle lock, the lock button, a wipe), the shell goes away and the PIN screen
 comes back; a call being typed is kept in memory (not on screen) and restored after unlock.
 
-Store changes can arrive from any thread (a merge of pulled changes): they are handed to the
-page's event loop, which redraws the screen in view.  A one-second tick keeps the sync bar,
-the idle countdown and the "12 min" labels current.
+Store changes and sync status changes can arrive from any thread (a merge of pulled
+changes): they are handed to the page's event loop, which redraws the screen in view.  A
+one-second tick keeps the idle countdown and the "12 min" labels current.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import cast
 
@@ -23,7 +23,7 @@ import flet as ft
 from mobile_app.store.listeners import ChangeKind, StoreChange
 from mobile_app.sync.status import SyncStatus
 from mobile_app.ui.ports import AccessPort, Workspace
-from mobile_app.ui.viewmodels.access import wiped_message
+from mobile_app.ui.viewmodels.access import EnrollForm, wiped_message
 from mobile_app.ui.viewmodels.clock import Now
 from mobile_app.ui.viewmodels.intake import IntakeForm
 from mobile_app.ui.views.context import sentence
@@ -47,6 +47,10 @@ class AppServices:
     clock_ms: Callable[[], int] = system_ms
     tick_s: float = 1.0
     """How often the sync bar and idle lock are checked; 0 turns the tick off (tests)."""
+    enroll_with: EnrollForm = field(default_factory=EnrollForm)
+    """What the enrollment form starts with (the agency's server address, a device name)."""
+    enroll_hint: str | None = None
+    """A line under the enrollment form's intro (the demo's accounts)."""
 
 
 def build_app(page: ft.Page, services: AppServices) -> DispatchApp:
@@ -62,6 +66,7 @@ class DispatchApp:
         self.workspace: Workspace | None = None
         self.shell: Shell | None = None
         self._unlisten: Callable[[], None] | None = None
+        self._unwatch: Callable[[], None] | None = None
         self._draft: tuple[str, IntakeForm] | None = None
         self._shown_sync: SyncStatus | None = None
         self._since_relabel = 0.0
@@ -84,7 +89,11 @@ class DispatchApp:
         screen: EnrollView | UnlockView
         if not access.enrolled():
             screen = EnrollView(
-                access, self.enter, notice=wiped_message(reason) if reason else notice
+                access,
+                self.enter,
+                notice=wiped_message(reason) if reason else notice,
+                start_with=self.services.enroll_with,
+                hint=self.services.enroll_hint,
             )
         else:
             screen = UnlockView(access, self.enter, self._gone, notice=notice)
@@ -110,6 +119,7 @@ class DispatchApp:
             draft=draft,
         )
         self._unlisten = workspace.store.listen(self._store_changed)
+        self._unwatch = workspace.sync.watch(self._sync_changed)
         self.page.navigation_bar = self.shell.nav_bar if self.shell.nav.tabs else None
         self.page.controls = [self.shell.control]
         self.shell.refresh()
@@ -133,6 +143,9 @@ class DispatchApp:
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         if shell is not None:
             self._draft = (workspace.user_id, shell.intake.read())
         try:
@@ -148,6 +161,20 @@ class DispatchApp:
             self.page.run_task(self.leave)
         elif change.kind is not ChangeKind.LOCAL:  # local actions redraw in their handler
             self.page.run_task(self._redraw)
+
+    def _sync_changed(self, status: SyncStatus) -> None:
+        if status != self._shown_sync:
+            self.page.run_task(self._show_sync)
+
+    async def _show_sync(self) -> None:
+        workspace, shell = self.workspace, self.shell
+        if workspace is None or shell is None:
+            return
+        status = workspace.sync.status
+        if status != self._shown_sync:
+            self._shown_sync = status
+            shell.show_sync(status)
+            self.page.update()
 
     async def _redraw(self) -> None:
         if self.shell is not None:

@@ -1,10 +1,11 @@
 """Exactly what the screens call on the rest of the app, as protocols.
 
 ``DataPort`` is the local store's public API as the UI uses it (``mobile_app.store.LocalStore``
-implements it), ``SyncPort`` is the sync scheduler's (``mobile_app.sync.scheduler``), and
+implements it), ``SyncPort`` is the sync scheduler's (``mobile_app.device.WatchedSync``), and
 ``AccessPort`` is how the app gets an unlocked ``Workspace``: by enrolling the device or by
-entering the PIN.  Views depend on these protocols only, so they run against any real
-implementation: the handler tests use a real store in a temporary directory.
+entering the PIN (``mobile_app.device.DeviceAccess``).  Views depend on these protocols only,
+so they run against any real implementation: the handler tests use a real store in a
+temporary directory.
 """
 
 from __future__ import annotations
@@ -119,6 +120,11 @@ class SyncPort(Protocol):
 
     def trigger(self) -> None:
         """Sync now (the bar's "Sync now" button)."""
+        ...
+
+    def watch(self, watcher: Callable[[SyncStatus], None]) -> Callable[[], None]:
+        """Call ``watcher`` on every status change (from the sync's own loop); returns the
+        function that stops watching."""
         ...
 
 

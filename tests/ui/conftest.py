@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from mobile_app.device import DeviceAccess, WatchedSync
 from mobile_app.ui.app import AppServices, DispatchApp, build_app
 from shared.api import Role
 from tests.ui.device import PIN, OfflineDevice
@@ -50,13 +52,53 @@ class Session:
         assert self.app.workspace is not None, "the app is locked"
         return self.app.workspace.store
 
+    async def sync_settled(self, timeout_s: float = 20.0) -> None:
+        """Let the sync round a write (or the unlock) started finish, then let the screen
+        catch up: against an unreachable server it fails at once and the bar says Offline."""
+        assert self.app.workspace is not None, "the app is locked"
+        sync = self.app.workspace.sync
+        assert isinstance(sync, WatchedSync) and sync.scheduler is not None
+        scheduler = sync.scheduler
+        deadline = time.monotonic() + timeout_s
+
+        def busy() -> bool:
+            """A round is running or due now (the next one after a failure is a backoff
+            away; a trigger during a failing round waits for it, as offline it should)."""
+            job = scheduler._scheduler.get_job("sync")
+            due = job is not None and job.next_run_time <= datetime.now(UTC) + timedelta(
+                seconds=0.5
+            )
+            return scheduler._running or due
+
+        while busy():
+            assert time.monotonic() < deadline, f"sync still busy: {scheduler.status}"
+            await asyncio.sleep(0.01)
+        await self.h.settle()
+
+
+async def fill_enrollment(h: Harness, **values: str) -> None:
+    """Type a complete enrollment form; ``values`` replace the defaults by field name."""
+    form = {
+        "server_url": "http://127.0.0.1:9",
+        "username": "alice",
+        "password": "correct horse",
+        "device_name": "Backup tablet 3",
+        "pin": "2468",
+        "pin_again": "2468",
+        **values,
+    }
+    for name, value in form.items():
+        await h.type(f"enroll-{name}", value)
+
 
 @asynccontextmanager
 async def open_app(
-    device: OfflineDevice, *, unlock: bool = True, width: int = 412, provision: bool = True
+    device: DeviceAccess, *, unlock: bool = True, width: int = 412, provision: bool = True
 ) -> AsyncIterator[Session]:
-    """The app as a dispatcher finds it: enrolled (``provision``) and unlocked with the PIN."""
+    """The app as a dispatcher finds it: enrolled (``provision``, an ``OfflineDevice``) and
+    unlocked with the PIN."""
     if provision and not device.enrolled():
+        assert isinstance(device, OfflineDevice), "only an offline device is provisioned"
         device.provision().lock()
     apps: list[DispatchApp] = []
 

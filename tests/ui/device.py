@@ -1,25 +1,22 @@
-"""A device for handler tests: a real encrypted store in a temporary directory and a real sync
-scheduler whose server is unreachable, so the device is genuinely offline.
+"""A device for handler tests: the real ``DeviceAccess`` (encrypted store in a temporary
+directory, real sync client and scheduler) whose server is unreachable, so the device is
+genuinely offline.
 
-Enrollment here creates the store the way enrollment does once the server has answered
-(the server half is covered end to end in tests/e2e); the role is the one the server would
-have returned.
+``provision`` puts the store on disk as an enrolled device has it, with the sign-in the server
+would have returned (its role decides the tabs); enrolling over HTTP against a live server is
+specified in test_handlers_enroll.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mobile_app.store import IdleLock, KdfParams, LocalStore
-from mobile_app.sync.backoff import Backoff
-from mobile_app.sync.client import SyncClient
-from mobile_app.sync.scheduler import SyncScheduler
-from mobile_app.ui.ports import Workspace
-from mobile_app.ui.viewmodels.access import Enrollment
+from mobile_app.device import DeviceAccess, DeviceSettings
+from mobile_app.store import KdfParams, LocalStore
+from mobile_app.sync.enrollment import save_tokens
 from shared.api import Role, TokenPair
 from shared.protocol import Change, Op
 
@@ -35,8 +32,8 @@ def unreachable_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-class OfflineDevice:
-    """Implements ``mobile_app.ui.ports.AccessPort`` over real parts."""
+class OfflineDevice(DeviceAccess):
+    """The real access port, on a device whose server never answers."""
 
     def __init__(
         self,
@@ -48,61 +45,45 @@ class OfflineDevice:
         idle_s: float = 30 * 60,
         idle_clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.path = root / f"{device_id}.db"
+        super().__init__(
+            DeviceSettings(
+                data_dir=root / device_id,
+                kdf=FAST_KDF,
+                idle_s=idle_s,
+                idle_clock=idle_clock,
+                live=False,
+                retry_base_s=60.0,  # refused connections: do not spin while a test runs
+                timeout_s=2.0,
+            )
+        )
         self.role = role
         self.user_id = user_id
         self.device_id = device_id
-        self.idle_s = idle_s
-        self.idle_clock = idle_clock
         self.server = unreachable_url()
-        self.opened: list[LocalStore] = []
+        self.provisioned: list[LocalStore] = []
 
     def provision(self, pin: str = PIN) -> LocalStore:
         """Create the store as an enrolled device has it (for tests that start unlocked)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = LocalStore.create(
             self.path, pin, self.device_id, self.user_id, server_url=self.server, kdf=FAST_KDF
         )
-        self.opened.append(store)
+        save_tokens(
+            store,
+            TokenPair(
+                access_token="never-valid",
+                refresh_token="never-valid",
+                expires_in=900,
+                user_id=self.user_id,
+                role=self.role,
+                server_time_ms=0,
+            ),
+        )
+        self.provisioned.append(store)
         return store
 
-    # AccessPort --------------------------------------------------------------------------
-    def enrolled(self) -> bool:
-        return LocalStore.exists(self.path)
-
-    def wipe_reason(self) -> str | None:
-        return LocalStore.wipe_reason(self.path)
-
-    async def enroll(self, enrollment: Enrollment) -> Workspace:
-        self.user_id = enrollment.username
-        self.provision(enrollment.pin).lock()
-        return await self.unlock(enrollment.pin)
-
-    async def unlock(self, pin: str) -> Workspace:
-        idle = IdleLock(self.idle_s, clock=self.idle_clock)
-        store = await asyncio.to_thread(LocalStore.unlock, self.path, pin, idle=idle)
-        self.opened.append(store)
-        tokens = TokenPair(
-            access_token="not-issued",
-            refresh_token="not-issued",
-            expires_in=900,
-            user_id=self.user_id,
-            role=self.role,
-            server_time_ms=0,
-        )
-        client = SyncClient(store, [self.server], tokens, timeout_s=2.0)
-        scheduler = SyncScheduler(client, backoff=Backoff(base_s=60.0), live=False)
-        await scheduler.start()
-
-        async def stop() -> None:
-            await scheduler.stop()
-            await client.aclose()
-
-        return Workspace(
-            store=store, sync=scheduler, user_id=self.user_id, role=self.role, idle=idle, stop=stop
-        )
-
     def close(self) -> None:
-        for store in self.opened:
+        for store in self.provisioned:
             if not store.locked:
                 store.lock()
 

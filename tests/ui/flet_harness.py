@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -151,6 +152,15 @@ class Harness:
         """Let tasks the handler scheduled (``page.run_task``) run to completion."""
         for _ in range(5):
             await asyncio.sleep(0)
+
+    async def until(self, condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+        """Wait for background work (a sync round, a merge) to bring the screen to
+        ``condition``; fails with the screen's text if it never does."""
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            assert time.monotonic() < deadline, f"never happened; the screen:\n{self.screen()}"
+            await asyncio.sleep(0.02)
+        await self.settle()
 
     async def tap(self, identifier: str) -> None:
         """Tap the button (or card) tagged ``identifier``."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import flet as ft
 
 from mobile_app.store import MAX_PIN_ATTEMPTS, LocalStore
-from tests.ui.conftest import open_app, run
+from tests.ui.conftest import fill_enrollment, open_app, run
 from tests.ui.device import PIN, OfflineDevice
 
 
@@ -30,24 +30,19 @@ def test_a_new_device_asks_to_enroll_and_explains_every_missing_field(device):
     run(go())
 
 
-def test_enrolling_opens_the_queue_with_the_pin_chosen(device):
+def test_enrolling_while_the_server_cannot_be_reached_says_so_and_keeps_the_form(device):
     async def go() -> None:
         async with open_app(device, unlock=False, provision=False) as s:
             h = s.h
-            for name, value in {
-                "server_url": "http://127.0.0.1:9",
-                "username": "alice",
-                "password": "correct horse",
-                "device_name": "Backup tablet 3",
-                "pin": "2468",
-                "pin_again": "2468",
-            }.items():
-                await h.type(f"enroll-{name}", value)
+            await fill_enrollment(h, server_url=device.server)
             await h.tap("enroll-submit")
-            assert h.tabs() == ["Queue", "New call", "Units"]
-            assert "No open incidents" in h.screen()
+            assert h.text_of("enroll-message") == (
+                f"Cannot reach the server at {device.server}. Check the address and this "
+                "device's connection, then try again."
+            )
+            assert h.tagged("enroll-username").value == "alice"
+            assert not device.enrolled()
             assert h.crashes() == []
-        LocalStore.unlock(device.path, "2468").lock()  # the PIN chosen is the one that opens it
 
     run(go())
 
@@ -171,3 +166,18 @@ def test_a_store_that_locked_itself_mid_action_brings_back_the_pin_screen(tmp_pa
         run(go())
     finally:
         device.close()
+
+
+def test_unlocking_in_a_second_tab_sends_the_first_back_to_its_pin_screen(device):
+    """One device, one screen: two sessions never run two syncs over the same outbox."""
+
+    async def go() -> None:
+        async with open_app(device) as first, open_app(device) as second:
+            await first.h.settle()
+            assert first.app.workspace is None
+            assert "Enter your PIN to unlock this device." in first.h.screen()
+            assert second.app.workspace is not None
+            assert not second.store.locked
+            assert first.h.crashes() == second.h.crashes() == []
+
+    run(go())

@@ -56,6 +56,7 @@ def test_a_new_call_is_in_the_queue_as_soon_as_it_is_saved_even_offline(device):
             assert incident.caller.name == "Maria Lopez"
             assert incident.notes[0].text == "Husband collapsed"
             # The sync bar tells the dispatcher the call is safe here and not yet sent.
+            await s.sync_settled()
             assert s.app.workspace is not None
             assert s.app.workspace.sync.status.connectivity is not Connectivity.ONLINE
             assert h.text_of("sync-headline") == "Offline"

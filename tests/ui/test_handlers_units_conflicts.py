@@ -169,13 +169,8 @@ def test_offline_the_sync_bar_shows_the_sync_clients_words_and_the_next_try(devi
     async def go() -> None:
         async with open_app(device) as s:
             h = s.h
-            workspace = s.app.workspace
-            assert workspace is not None
-            for _ in range(500):  # the real client's first attempt at an unreachable server
-                if workspace.sync.status.problem:
-                    break
-                await h.settle()
             s.store.create_incident(IncidentFields(incident_type="FALL"), 3)
+            await s.sync_settled()  # the real client's attempt at an unreachable server
             s.app.tick(1.0)
             assert h.unsent() == []
             assert h.text_of("sync-headline") == "Offline"

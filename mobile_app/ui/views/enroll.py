@@ -27,13 +27,19 @@ class EnrollView:
         access: AccessPort,
         on_enrolled: Callable[[Workspace], Awaitable[None]],
         notice: str | None = None,
+        *,
+        start_with: EnrollForm | None = None,
+        hint: str | None = None,
     ) -> None:
         self.access = access
         self.on_enrolled = on_enrolled
         self.fields: dict[str, ft.TextField] = {}
         tagged: list[ft.Control] = []
+        start = start_with or EnrollForm()
         for name, label, options in _FIELDS:
-            control, wrapper = field(label, identifier=f"enroll-{name}", **options)
+            control, wrapper = field(
+                label, identifier=f"enroll-{name}", value=getattr(start, name) or None, **options
+            )
             wrapper.col = {"xs": 12, "md": 6}
             self.fields[name] = control
             tagged.append(wrapper)
@@ -49,6 +55,8 @@ class EnrollView:
                 color=MUTED,
             ),
         ]
+        if hint:
+            intro.append(tag("enroll-hint", ft.Text(hint, size=TEXT)))
         if notice:
             intro.append(tag("enroll-notice", ft.Text(notice, size=TEXT, color=FLAG)))
         self.control = ft.SafeArea(

@@ -159,8 +159,16 @@ class IntakeView:
     def _type_typed(self, _: Any) -> None:
         self._started()
         options = search_incident_types(self.type_search.value or "")
+        # Keep the button of an option still listed: a tap that lands while the next
+        # keystroke redraws the list must still reach the option it was aimed at.
+        shown = {
+            str(c.identifier).removeprefix("type-option-"): c
+            for c in self.type_options.controls
+            if isinstance(c, ft.Semantics)
+        }
         self.type_options.controls = [
-            button(o.label, self._choose_type(o.code), identifier=f"type-option-{o.code}")
+            shown.get(o.code)
+            or button(o.label, self._choose_type(o.code), identifier=f"type-option-{o.code}")
             for o in options
         ]
 

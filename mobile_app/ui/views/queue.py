@@ -179,7 +179,12 @@ class QueueView:
                 ft.Text(f"{row.status_label} · {row.units_line}", size=SMALL),
                 ft.Text(
                     f"Received {row.received}"
-                    + (f" · waiting {row.waiting}" if row.waiting else ""),
+                    + (
+                        # A call no unit has reached is waiting; one with units is just open.
+                        f" · {'waiting' if row.pending else 'open'} {row.waiting}"
+                        if row.waiting
+                        else ""
+                    ),
                     size=SMALL,
                     color=MUTED,
                 ),
