@@ -36,10 +36,10 @@ from mobile_app.sync.enrollment import (
 from mobile_app.sync.errors import Offline, SyncFailed
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import SyncStatus
-from mobile_app.sync.urls import InsecureServer
 from mobile_app.ui.ports import AccessError, Workspace
 from mobile_app.ui.viewmodels.access import Enrollment
 from shared.api import EnrollResponse, TokenPair
+from shared.urls import InsecureServer
 
 log = logging.getLogger(__name__)
 

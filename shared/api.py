@@ -78,6 +78,10 @@ class TokenPair(_Msg):
     user_id: UserId
     role: Role
     server_time_ms: int
+    sites: tuple[str, ...] = Field(
+        default=(),
+        description="Every site's address (primary, standby...) in the order devices try them",
+    )
 
 
 class EnrollResponse(_Msg):

@@ -12,9 +12,9 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from shared.hlc import MAX_CLOCK_OFFSET_MS
+from shared.urls import InsecureServer, checked_server_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/dispatch.db"
 DEFAULT_KEY_FILE = "./var/server.key"
@@ -71,6 +71,10 @@ class Settings:
     #: Distinct per site among peers: this server's change-log seqs start above
     #: ``site_number << 56``, so a device's cursor from another site is never mistaken.
     site_number: int = 0
+    #: Every site's address as devices reach it, in the order a device should try them (the
+    #: same list on every site).  Sent with each sign-in, so an enrolled device fails over to
+    #: a standby site, and back, without anyone typing an address.
+    site_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _SERVER_ID.match(self.server_id):
@@ -91,13 +95,12 @@ class Settings:
             )
         if self.peers and self.peer_secret is None:
             raise SettingsError("DA_PEERS needs DA_PEER_SECRET (the same on every site)")
-        for url in self.peers:
-            parsed = urlsplit(url)
-            loopback = parsed.hostname in {"127.0.0.1", "::1", "localhost"}
-            if parsed.scheme not in {"http", "https"} or not parsed.hostname:
-                raise SettingsError(f"DA_PEERS: {url!r} is not an http(s) URL")
-            if parsed.scheme == "http" and not loopback:
-                raise SettingsError(f"DA_PEERS: {url!r} would send case data in clear; use https")
+        for name, urls in (("DA_PEERS", self.peers), ("DA_SITE_URLS", self.site_urls)):
+            for url in urls:
+                try:
+                    checked_server_url(url)
+                except InsecureServer as insecure:
+                    raise SettingsError(f"{name}: {insecure}") from None
         if not 0 <= self.site_number < MAX_SITES:
             raise SettingsError(f"DA_SITE_NUMBER must be between 0 and {MAX_SITES - 1}")
         if self.peer_sync_seconds <= 0 or self.peer_backoff_max_seconds <= 0:
@@ -153,6 +156,7 @@ _FIELDS: dict[str, type] = {
     "peer_sync_seconds": float,
     "peer_backoff_max_seconds": float,
     "site_number": int,
+    "site_urls": tuple,
 }
 
 

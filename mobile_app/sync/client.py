@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -26,12 +27,14 @@ from mobile_app.sync.errors import (
     SignInRequired,
 )
 from mobile_app.sync.port import Replicating
-from mobile_app.sync.urls import checked_server_url
 from shared import api
 from shared.api import EntitySnapshot, RefreshRequest, SnapshotPage, TokenPair
 from shared.merge import IncidentState, UnitState
 from shared.merge.replica import EntityState
 from shared.protocol import MAX_BATCH, ErrorBody, ErrorCode, Op, SyncRequest, SyncResponse
+from shared.urls import InsecureServer, checked_server_url
+
+log = logging.getLogger(__name__)
 
 #: Headers that keep the wire small: pages are JSON and compress well.
 _HEADERS = {"Accept-Encoding": "gzip", "Content-Type": "application/json"}
@@ -70,11 +73,24 @@ class SyncClient:
         self.servers = [checked_server_url(s) for s in servers]
         self.active = 0
         self.tokens = tokens
+        self._learn_sites(tokens)
         self.page_limit = page_limit
         self._http = http or httpx.AsyncClient(timeout=timeout_s)
         self._on_tokens = on_tokens
         #: Called with (changes pulled so far, more to come) after every page.
         self.progress_listeners: list[Callable[[int, bool], None]] = []
+
+    def _learn_sites(self, tokens: TokenPair) -> None:
+        """Add the agency's other sites (sent with every sign-in) after the ones known, so a
+        device enrolled at the primary fails over to the standby without a typed address."""
+        for url in tokens.sites:
+            try:
+                site = checked_server_url(url)
+            except InsecureServer as insecure:
+                log.warning("ignoring a site address the server sent: %s", insecure)
+                continue
+            if site not in self.servers:
+                self.servers.append(site)
 
     @property
     def server(self) -> str:
@@ -192,6 +208,7 @@ class SyncClient:
                 raise SignInRequired()
             raise ServerTrouble(reply.status_code)
         self.tokens = TokenPair.model_validate_json(reply.content)
+        self._learn_sites(self.tokens)
         if self._on_tokens is not None:
             self._on_tokens(self.tokens)
 

@@ -12,10 +12,10 @@ import httpx
 
 from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.errors import Offline, SyncFailed
-from mobile_app.sync.urls import checked_server_url
 from shared import api
 from shared.api import EnrollRequest, EnrollResponse, Role, TokenPair
 from shared.protocol import ErrorBody
+from shared.urls import checked_server_url
 
 TOKENS_SECRET = "tokens"
 

@@ -60,6 +60,7 @@ def issue_pair(
         user_id=user.username,
         role=role,
         server_time_ms=now,
+        sites=settings.site_urls,
     )
 
 

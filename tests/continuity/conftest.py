@@ -118,6 +118,8 @@ def open_sites(request: pytest.FixtureRequest, tmp_path: Path, **settings: Any) 
         )
         to_primary = stack.enter_context(run_in_thread(primary.port))
         to_standby = stack.enter_context(run_in_thread(standby.port))
+        # What devices are told: both sites, primary first (the same list at both sites).
+        settings = {"site_urls": f"{primary.url},{standby.url}", **settings}
         primary.settings = {**settings, "peers": f"http://127.0.0.1:{to_standby.port}"}
         standby.settings = {**settings, "peers": f"http://127.0.0.1:{to_primary.port}"}
         stack.callback(primary.stop)

@@ -101,7 +101,7 @@ def test_a_server_without_a_peer_secret_serves_no_peer(tmp_path: Path):
             {"DA_PEERS": "http://standby.example.org", "DA_PEER_SECRET": PEER_SECRET},
             "in clear",
         ),
-        ({"DA_PEERS": "ftp://standby", "DA_PEER_SECRET": PEER_SECRET}, "not an http(s) URL"),
+        ({"DA_PEERS": "ftp://standby", "DA_PEER_SECRET": PEER_SECRET}, "not a server address"),
         ({"DA_SITE_NUMBER": "16"}, "DA_SITE_NUMBER"),
     ],
     ids=["peers-without-secret", "short-secret", "clear-text-link", "not-http", "site-number"],

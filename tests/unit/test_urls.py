@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mobile_app.sync.urls import InsecureServer, checked_server_url
+from shared.urls import InsecureServer, checked_server_url
 
 
 @pytest.mark.parametrize(
