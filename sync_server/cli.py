@@ -1,4 +1,5 @@
-"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|serve|peer-sync``.
+"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|serve|peer-sync|
+report``.
 
 Configuration comes from the ``DA_*`` environment (see ``settings.py``); ``--database-url``
 overrides ``DA_DATABASE_URL``.  Passwords are read from ``--password-stdin``, from
@@ -20,11 +21,12 @@ from shared.api import NewUser, Role
 from shared.commands import new_id
 from shared.domain import AuditOutcome
 from shared.protocol import ErrorCode
+from shared.reports import plot_processing
 from sync_server.context import Context
 from sync_server.errors import Refused
 from sync_server.keys import create_key_file
 from sync_server.peers.cli import peer_sync
-from sync_server.service import admin
+from sync_server.service import admin, reports
 from sync_server.settings import Settings, SettingsError
 from sync_server.store import audit
 from sync_server.store.db import Database
@@ -49,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     unlock.add_argument("username")
     peer = commands.add_parser("peer-sync", help="pull once from every peer (DA_PEERS)")
     peer.add_argument("--from-start", action="store_true", help="re-read peers' logs from 0")
+    report = commands.add_parser(
+        "report",
+        help="NFPA 1225 processing and response intervals for incidents received in a window",
+    )
+    report.add_argument("--from", dest="start", required=True, help="e.g. 2026-11-01T00:00")
+    report.add_argument("--to", dest="end", required=True, help="end, excluded")
+    report.add_argument("--tz", help="time zone of --from/--to, e.g. America/Los_Angeles (UTC)")
+    report.add_argument("--plot", help="also write the processing-time plot to this PNG")
+    report.add_argument("--by-type", action="store_true", help="processing per incident type")
     serve = commands.add_parser("serve", help="run the server (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -106,6 +117,40 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     uvicorn.Server(config).run(sockets=sockets)
 
 
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        window = reports.parse_range(args.start, args.end, args.tz)
+    except reports.BadRange as bad:
+        print(f"report: {bad}", file=sys.stderr)
+        return 2
+    ctx = Context.open(settings)
+    try:
+        ctx.db.create_all()
+        made = reports.nfpa1225(ctx, window, by_type=args.by_type, requested_by=_console_user())
+    except reports.EmptyWindow as empty:
+        print(f"report: {empty}", file=sys.stderr)
+        return 1
+    finally:
+        ctx.close()
+    print(made.render())
+    if args.plot:
+        try:
+            path = plot_processing(made.processing, args.plot)
+        except OSError as failed:
+            print(f"report: cannot write the plot: {failed}", file=sys.stderr)
+            return 1
+        print(f"\nplot written to {path}")
+    return 0
+
+
+def _console_user() -> str:
+    """Who ran the command, as the operating system knows them (for the audit log)."""
+    try:
+        return f"console user {getpass.getuser()}"
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "console user (unknown)"
+
+
 def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
     ctx = Context.open(settings)
     try:
@@ -144,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _init(settings)
         elif args.command == "serve":
             _serve(settings, args)
+        elif args.command == "report":
+            return _report(settings, args)
         elif args.command == "peer-sync":
             return peer_sync(settings, from_start=args.from_start)
         else:

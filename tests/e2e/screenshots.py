@@ -38,6 +38,7 @@ SCREENS = (
     "incident-detail",
     "unit-board",
     "conflicts",
+    "reports",
     "new-call",
     "sync-offline",
     "unlock",
@@ -164,6 +165,9 @@ def _walk_through(page: Page, link: ThreadedProxy, out_dir: Path) -> Iterator[Pa
     ui.nav(page, "Conflicts")
     expect(page.get_by_test_id("conflict-0")).to_be_visible()
     yield shot("conflicts")
+    ui.nav(page, "Reports")
+    expect(page.get_by_test_id("report-share")).to_be_visible()
+    yield shot("reports")
     link.partition()
     try:
         ui.nav(page, "New call")

@@ -57,7 +57,7 @@ async def enroll(s: Session, live: LiveServer, user: str, password: str = PASSWO
     ("user", "tabs"),
     [
         ("dana", ["Queue", "New call", "Units"]),
-        ("sam", ["Queue", "New call", "Units", "Conflicts"]),
+        ("sam", ["Queue", "New call", "Units", "Conflicts", "Reports"]),
     ],
 )
 def test_enrolling_opens_the_screens_of_the_role_the_server_gave(live, tablet, user, tabs):

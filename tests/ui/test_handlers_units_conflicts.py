@@ -116,7 +116,7 @@ def test_a_supervisor_sees_both_sides_and_resolves_the_conflict(supervisor_devic
             h = s.h
             fire, _, other = double_book(s, tmp_path)
             other.lock()
-            assert h.tabs() == ["Queue", "New call", "Units", "Conflicts"]
+            assert h.tabs() == ["Queue", "New call", "Units", "Conflicts", "Reports"]
             await h.nav("Conflicts")
             card = h.text_of("conflict-0")
             assert "Unit committed to two incidents" in card

@@ -114,12 +114,13 @@ def test_the_idle_lock_warns_only_in_the_last_minute():
 
 
 # Navigation and layout -------------------------------------------------------------------
-def test_supervisors_get_the_conflicts_tab_and_dispatchers_do_not():
+def test_supervisors_get_the_conflicts_and_reports_tabs_and_dispatchers_do_not():
     assert navigation_for(Role.SUPERVISOR).tabs == (
         Tab.QUEUE,
         Tab.NEW_CALL,
         Tab.UNITS,
         Tab.CONFLICTS,
+        Tab.REPORTS,
     )
     assert navigation_for(Role.DISPATCHER).tabs == (Tab.QUEUE, Tab.NEW_CALL, Tab.UNITS)
     assert [t.label for t in navigation_for(Role.DISPATCHER).tabs] == [

@@ -17,6 +17,7 @@ class Tab(StrEnum):
     NEW_CALL = "new_call"
     UNITS = "units"
     CONFLICTS = "conflicts"
+    REPORTS = "reports"
 
     @property
     def label(self) -> str:
@@ -25,6 +26,7 @@ class Tab(StrEnum):
             Tab.NEW_CALL: "New call",
             Tab.UNITS: "Units",
             Tab.CONFLICTS: "Conflicts",
+            Tab.REPORTS: "Reports",
         }[self]
 
 
@@ -37,7 +39,7 @@ class Navigation:
 
 def navigation_for(role: Role) -> Navigation:
     if role is Role.SUPERVISOR:
-        return Navigation((Tab.QUEUE, Tab.NEW_CALL, Tab.UNITS, Tab.CONFLICTS))
+        return Navigation((Tab.QUEUE, Tab.NEW_CALL, Tab.UNITS, Tab.CONFLICTS, Tab.REPORTS))
     if role is Role.DISPATCHER:
         return Navigation((Tab.QUEUE, Tab.NEW_CALL, Tab.UNITS))
     return Navigation(

@@ -23,6 +23,7 @@ from mobile_app.ui.views.context import ViewContext
 from mobile_app.ui.views.detail import DetailView
 from mobile_app.ui.views.intake import IntakeView
 from mobile_app.ui.views.queue import QueueView
+from mobile_app.ui.views.reports import ReportsView
 from mobile_app.ui.views.sync_bar import SyncBarView
 from mobile_app.ui.views.theme import GAP, TEXT, tag
 from mobile_app.ui.views.units import UnitsView
@@ -32,6 +33,7 @@ _ICONS = {
     Tab.NEW_CALL: ft.Icons.ADD_IC_CALL,
     Tab.UNITS: ft.Icons.LOCAL_SHIPPING,
     Tab.CONFLICTS: ft.Icons.CALL_SPLIT,
+    Tab.REPORTS: ft.Icons.BAR_CHART,
 }
 
 
@@ -77,6 +79,7 @@ class Shell:
             self.intake.load(draft)
         self.units = UnitsView(self.ctx)
         self.conflicts = ConflictsView(self.ctx) if Tab.CONFLICTS in self.nav.tabs else None
+        self.reports = ReportsView(self.ctx) if Tab.REPORTS in self.nav.tabs else None
         self.queue_pane = ft.Container(self.queue.control, expand=2)
         self.detail_pane = ft.Container(self.detail.control, expand=3)
         self.screens: dict[Tab, ft.Control] = {
@@ -91,6 +94,8 @@ class Shell:
         }
         if self.conflicts is not None:
             self.screens[Tab.CONFLICTS] = self.conflicts.control
+        if self.reports is not None:
+            self.screens[Tab.REPORTS] = self.reports.control
         self.nav_bar = ft.NavigationBar(
             destinations=[
                 ft.NavigationBarDestination(icon=_ICONS[t], label=t.label) for t in self.nav.tabs
@@ -170,6 +175,8 @@ class Shell:
                 self.detail.refresh()
         elif self.tab is Tab.UNITS:
             self.units.refresh()
+        elif self.tab is Tab.REPORTS and self.reports is not None:
+            self.reports.refresh()
         if self.conflicts is not None:
             self.conflicts.refresh()  # also keeps the tab's badge count current
             index = self.nav.tabs.index(Tab.CONFLICTS)
