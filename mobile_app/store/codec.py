@@ -15,7 +15,9 @@ from mobile_app.store.crypto import BlindIndex, RecordCipher
 from mobile_app.store.errors import CorruptRecord, describe_invalid
 from shared.lifecycle import is_open
 from shared.merge import IncidentState, UnitState
+from shared.merge.incidents import incident_headline
 from shared.merge.replica import EntityState
+from shared.merge.units import unit_headline
 from shared.protocol import Entity, Op
 
 ENTITY_TABLE = "entity"
@@ -106,7 +108,7 @@ class RecordCodec:
     def clear_columns(self, state: EntityState) -> dict[str, Any]:
         """Every clear column of the row: codes, statuses, counts, clocks, blind index."""
         if isinstance(state, UnitState):
-            unit = state.view()
+            unit = unit_headline(state)
             return {
                 **_NO_COLUMNS,
                 "created": True,
@@ -115,9 +117,9 @@ class RecordCodec:
                 "name": unit.name,
                 "updated_hlc": state.updated_hlc,
                 "conflicts": len(state.conflicts),
-                "open_conflicts": len(unit.open_conflicts),
+                "open_conflicts": unit.open_conflicts,
             }
-        incident = state.view()
+        incident = incident_headline(state)
         return {
             **_NO_COLUMNS,
             "created": incident.exists,
@@ -128,8 +130,8 @@ class RecordCodec:
             "received_ms": incident.received_ms,
             "updated_hlc": state.updated_hlc,
             "conflicts": len(state.conflicts),
-            "open_conflicts": len(incident.open_conflicts),
-            "callback_index": self._index.phone(incident.caller.callback_number),
+            "open_conflicts": incident.open_conflicts,
+            "callback_index": self._index.phone(incident.callback_number),
         }
 
     def callback_index(self, number: str) -> str | None:

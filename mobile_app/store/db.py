@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,17 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import create_engine
 
 BUSY_TIMEOUT_MS = 5_000
+
+#: Every statement the driver runs, values included, at DEBUG (the store's hottest statements
+#: bypass SQLAlchemy and its ``sqlalchemy.engine`` log).  Values are what is stored: ciphertext
+#: for every field that can hold PII.
+SQL_LOG = logging.getLogger("mobile_app.store.sql")
+
+
+def _trace(statement: str) -> None:
+    if SQL_LOG.isEnabledFor(logging.DEBUG):
+        SQL_LOG.debug(statement)
+
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -68,6 +80,7 @@ def _engine(db_path: Path, begin: str, pool_size: int) -> Engine:
         for pragma in _PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
+        dbapi_connection.set_trace_callback(_trace)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:

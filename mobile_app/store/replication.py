@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from mobile_app.store.codec import kind_of
-from mobile_app.store.core import StoreCore
+from mobile_app.store.core import MERGE_BUDGET_S, StoreCore
 from mobile_app.store.errors import ServerAhead
 from mobile_app.store.listeners import ChangeKind, StoreChange
 from mobile_app.store.repository import EntityKey, delete_meta, get_meta, set_meta
@@ -45,6 +46,9 @@ class MergeResult:
 
 
 class StoreReplication(StoreCore):
+    _save_s = 0.001
+    """Seconds one entity save took in the last merge chunk: how chunks keep to the budget."""
+
     # State the sync client reads ---------------------------------------------------------
     @property
     def clock(self) -> HybridClock:
@@ -159,22 +163,24 @@ class StoreReplication(StoreCore):
         """Merge a pulled page in short transactions; the cursor commits with the last one."""
         if cursor < 0:
             raise ValueError("a cursor is never negative")
-        step = self._chunk
-        chunks = [list(changes[i : i + step]) for i in range(0, len(changes), step)] or [[]]
         remeasure = [server_time_ms]
-        applied = duplicates = checkpoint = 0
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
+        applied = duplicates = checkpoint = done = chunks = 0
+        while True:
             with self._write(local=False) as s:
-                touched, new = self._merge_chunk(s, chunk, remeasure)
+                deadline = time.monotonic() + MERGE_BUDGET_S
+                touched, taken, new = self._merge_chunk(s, changes, done, deadline, remeasure)
+                last = done + taken == len(changes)
                 if last:
                     checkpoint = max(cursor, int(get_meta(s)["cursor"]))  # never moves back
                     set_meta(s, cursor=checkpoint)
+            done += taken
+            chunks += 1
             applied += new
-            duplicates += len(chunk) - new
+            duplicates += taken - new
             change = StoreChange(ChangeKind.MERGED, touched, cursor=checkpoint if last else None)
             self._listeners.notify(change)
-        return MergeResult(applied, duplicates, checkpoint, len(chunks))
+            if last:
+                return MergeResult(applied, duplicates, checkpoint, chunks)
 
     def rewind_ack(self, last_seq: int) -> None:
         """Treat ops after ``last_seq`` as unsent again: the server we now talk to (a standby
@@ -216,24 +222,38 @@ class StoreReplication(StoreCore):
             set_meta(s, cursor=0)
 
     def _merge_chunk(
-        self, s: Session, chunk: list[Change], remeasure: list[int | None]
-    ) -> tuple[frozenset[EntityKey], int]:
+        self,
+        s: Session,
+        changes: Sequence[Change],
+        start: int,
+        deadline: float,
+        remeasure: list[int | None],
+    ) -> tuple[frozenset[EntityKey], int, int]:
+        """Merge ``changes[start:]`` until the chunk is full or ``deadline`` passes (one op at
+        least); returns the entities touched, how many changes were taken and how many new."""
         repo = self._unlocked()
         states: dict[EntityKey, EntityState] = {}
         new = 0
-        for change in chunk:
+        chunk: list[Change] = []
+        for change in changes[start : start + self._chunk]:
+            # The saves still to come count against the budget too.
+            if chunk and time.monotonic() + len(states) * self._save_s >= deadline:
+                break
+            chunk.append(change)
             op = change.op
             self._observe_pulled(op, remeasure)
             key = (op.entity, op.entity_id)
             if key not in states:
                 states[key] = repo.load_for_write(s, *key) or new_state(op)
             new += apply_op(states[key], op)
+        saving = time.monotonic()
         for state in states.values():
             repo.save(s, state)  # before the log rows, which reference the entity row
+        self._save_s = (time.monotonic() - saving) / max(1, len(states))
         repo.append(s, [(change.op, change.seq) for change in chunk])
         _note_own_ops(s, [c.op.seq for c in chunk if c.op.device_id == self.device_id])
         set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
-        return frozenset(states), new
+        return frozenset(states), len(chunk), new
 
     def _observe_pulled(self, op: Op, remeasure: list[int | None]) -> None:
         stamp = Hlc.decode(op.hlc)

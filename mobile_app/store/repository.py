@@ -3,17 +3,21 @@
 The store decides *when* a transaction starts and ends; this module only knows *how* to load,
 seal and save entity state, append to the op log, rebuild from it, and keep the meta counters.
 Statements are built once with bound parameters: building SQLAlchemy statements per row cost
-more than SQLite itself when merging a page.
+more than SQLite itself when merging a page.  The hottest ones (load, save, append, meta) are
+compiled to SQLite's SQL once and run on the driver's cursor inside the same transaction:
+SQLAlchemy's own work per execution (~0.3 ms) was a third of a merge.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session
 
@@ -72,6 +76,17 @@ _COUNT_OWN = select(func.count()).where(
 _SET_META = _upsert(_META, ("key",))
 
 
+def _sql(statement: Any) -> str:
+    """The statement as SQLite runs it, with ``:name`` parameters."""
+    return str(statement.compile(dialect=sqlite_dialect(paramstyle="named")))
+
+
+_SAVE_ENTITY_SQL = _sql(_SAVE_ENTITY)
+_LOAD_ENTITY_SQL = _sql(_LOAD_ENTITY)
+_APPEND_OP_SQL = _sql(_APPEND_OP)
+_SET_META_SQL = _sql(_SET_META)
+
+
 @dataclass(frozen=True)
 class Decoded:
     """What readers need from an entity row: immutable, so it can be shared between threads."""
@@ -93,8 +108,9 @@ class Repository:
     def load(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
         """The entity's state, for the caller to change and ``save``; CorruptEntity if its row
         cannot be read."""
-        blob = _db(s).execute(_LOAD_ENTITY, {"kind": kind.value, "entity_id": entity_id})
-        sealed = blob.scalar()
+        found = _driver(s).execute(_LOAD_ENTITY_SQL, {"kind": kind.value, "entity_id": entity_id})
+        row = found.fetchone()
+        sealed = row[0] if row is not None else None
         if sealed is None:
             return None
         cached = self._writable.take((kind, entity_id), sealed)
@@ -132,7 +148,7 @@ class Repository:
             "entity_id": state.id,
             "state": sealed,
         }
-        _db(s).execute(_SAVE_ENTITY, row)
+        _driver(s).execute(_SAVE_ENTITY_SQL, row)
         self._writable.put((kind, state.id), sealed, state)
 
     def rebuild(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
@@ -166,7 +182,7 @@ class Repository:
             }
             for op, server_seq in ops
         ]
-        _db(s).execute(_APPEND_OP, rows)
+        _driver(s).executemany(_APPEND_OP_SQL, rows)
 
     def replace(self, s: Session, op: Op) -> None:
         """Overwrite a logged op (re-stamping); its id stays the same."""
@@ -205,7 +221,7 @@ def get_meta(s: Session) -> dict[str, str]:
 def set_meta(s: Session, **values: object) -> None:
     rows = [{"key": key, "value": str(value)} for key, value in values.items()]
     if rows:
-        _db(s).execute(_SET_META, rows)
+        _driver(s).executemany(_SET_META_SQL, rows)
 
 
 def delete_meta(s: Session, key: str) -> None:
@@ -215,3 +231,10 @@ def delete_meta(s: Session, key: str) -> None:
 def _db(s: Session) -> Connection:
     """The session's connection, for plain Core statements (no ORM bookkeeping per row)."""
     return s.connection()
+
+
+def _driver(s: Session) -> sqlite3.Cursor:
+    """A cursor on the session's own sqlite3 connection, inside its open transaction."""
+    driver = _db(s).connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver.cursor()

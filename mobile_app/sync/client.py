@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -141,11 +142,17 @@ class SyncClient:
         if reply.status_code >= 400:
             await self._recover(reply, rtt_ms)
             return [], None
-        response = SyncResponse.model_validate_json(reply.content)
+        # Parsing and merging a page takes a while: off the event loop the app's screens run
+        # on, so a dispatcher's tap is handled between merge chunks, not after the page.
+        response = await asyncio.to_thread(self._take, reply.content, rtt_ms)
+        return batch, response
+
+    def _take(self, content: bytes, rtt_ms: int) -> SyncResponse:
+        response = SyncResponse.model_validate_json(content)
         self.store.observe_server_time(response.pull.server_time_ms, rtt_ms)
         self.store.ack(response.push.last_seq)
         self.store.apply_page(response.pull)
-        return batch, response
+        return response
 
     async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
         """Act on a refusal so the next round can succeed; raise if a person must act."""
@@ -187,7 +194,8 @@ class SyncClient:
             page = SnapshotPage.model_validate_json(reply.content)
             if first_cursor is None:
                 first_cursor = page.cursor
-            self.store.adopt_snapshot([_state_of(e) for e in page.entities])
+            states = [_state_of(e) for e in page.entities]
+            await asyncio.to_thread(self.store.adopt_snapshot, states)
             if page.next_after is None:
                 break
             after = page.next_after

@@ -9,6 +9,7 @@ While a priority conflict is open the incident shows the more urgent priority: a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
@@ -268,8 +269,38 @@ def effective_priority(state: IncidentState) -> int | None:
     return min(candidates) if candidates else None
 
 
-def incident_view(state: IncidentState) -> Incident:
+@dataclass(frozen=True, slots=True)
+class IncidentHeadline:
+    """The few facts a store keeps in clear columns (queue order, filters, the callback index),
+    without building the notes and histories of a full view on every save."""
+
+    exists: bool
+    incident_type: str | None
+    priority: int | None
+    status: IncidentStatus
+    received_ms: int | None
+    callback_number: str | None
+    open_conflicts: int
+
+
+def incident_headline(state: IncidentState) -> IncidentHeadline:
+    return IncidentHeadline(
+        exists=state.created is not None,
+        incident_type=_str(_value(state, "incident_type")),
+        priority=effective_priority(state),
+        status=_current_status(state),
+        received_ms=state.received_ms,
+        callback_number=_str(_value(state, "callback_number")),
+        open_conflicts=len(open_conflict_ids(state.ops, state.conflicts, state.resolutions)),
+    )
+
+
+def _current_status(state: IncidentState) -> IncidentStatus:
     status = _value(state, "status")
+    return IncidentStatus(status) if isinstance(status, str) else IncidentStatus.ACTIVE
+
+
+def incident_view(state: IncidentState) -> Incident:
     lat, lon = _value(state, "lat"), _value(state, "lon")
     ops = state.ops
     notes = sorted(state.notes.values(), key=lambda n: (ops.stamp(n.by), n.note_id))
@@ -279,7 +310,7 @@ def incident_view(state: IncidentState) -> Incident:
         exists=state.created is not None,
         incident_type=_str(_value(state, "incident_type")),
         priority=effective_priority(state),
-        status=IncidentStatus(status) if isinstance(status, str) else IncidentStatus.ACTIVE,
+        status=_current_status(state),
         disposition=_str(_value(state, "disposition")),
         location=Location(
             address=_str(_value(state, "address")),

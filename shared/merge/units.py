@@ -226,19 +226,39 @@ def _apply_resolution(fold: _Fold, event: UnitEvent, drops: tuple[str, ...]) -> 
         fold.status, fold.incident_id, fold.since_ms = UnitStatus.AVAILABLE, None, event.event_ms
 
 
+@dataclass(frozen=True, slots=True)
+class UnitHeadline:
+    """The facts a store keeps in clear columns, without the event list of a full view."""
+
+    name: str | None
+    status: UnitStatus
+    incident_id: str | None
+    open_conflicts: int
+
+
+def unit_headline(state: UnitState) -> UnitHeadline:
+    fold = _fold(state, _in_time_order(state))
+    return UnitHeadline(
+        name=_text(state, "name"),
+        status=fold.status,
+        incident_id=fold.incident_id,
+        open_conflicts=len(open_conflict_ids(state.ops, state.conflicts, state.resolutions)),
+    )
+
+
+def _text(state: UnitState, name: str) -> str | None:
+    write = state.fields.get(name)
+    return write.value if write is not None and isinstance(write.value, str) else None
+
+
 def unit_view(state: UnitState) -> Unit:
     events = _in_time_order(state)
     fold = _fold(state, events)
-
-    def text(name: str) -> str | None:
-        write = state.fields.get(name)
-        return write.value if write is not None and isinstance(write.value, str) else None
-
     return Unit(
         unit_id=state.id,
-        name=text("name"),
-        unit_type=text("unit_type"),
-        station=text("station"),
+        name=_text(state, "name"),
+        unit_type=_text(state, "unit_type"),
+        station=_text(state, "station"),
         status=fold.status,
         status_since_ms=fold.since_ms,
         incident_id=fold.incident_id,

@@ -43,6 +43,7 @@ def test_no_caller_detail_reaches_the_disk_or_the_log_in_clear(
 ):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # every statement and parameter
+    caplog.set_level(logging.DEBUG, logger="mobile_app.store.sql")  # the driver's, with values
     a, b = make_store("dev-a", "alice"), make_store("dev-b", "bob")
     server: list[Op] = []
 
@@ -88,7 +89,8 @@ def test_no_caller_detail_reaches_the_disk_or_the_log_in_clear(
     db_bytes = (tmp_path / "dev-a.db").read_bytes()
     assert incident_id.encode() in db_bytes
     assert b"FSTRU" in db_bytes
-    assert "INSERT INTO op_log" in caplog.text
+    assert "INSERT INTO entity" in caplog.text  # the sealed state, as the driver ran it
+    assert "SELECT op_log" in caplog.text
 
 
 def test_a_sealed_record_moved_to_another_row_fails_to_decrypt(store: LocalStore):

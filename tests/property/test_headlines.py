@@ -1,0 +1,57 @@
+"""The clear columns a device stores for its queue and unit board (the headline) always say
+what the full view says, whatever the ops and their arrival order."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.merge import Replica
+from shared.merge.incidents import incident_headline
+from shared.merge.units import unit_headline
+from tests.simulation import ACTIONS, World
+
+steps = st.lists(
+    st.tuples(st.integers(0, 5), st.sampled_from(ACTIONS), st.integers(0, 8), st.integers(0, 50)),
+    min_size=1,
+    max_size=120,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_devices=st.integers(2, 6), script=steps, data=st.data())
+def test_the_headline_of_every_incident_and_unit_matches_its_full_view(n_devices, script, data):
+    world = World.create(n_devices)
+    for who, action, pick, value in script:
+        world.step(who % n_devices, action, pick, value)
+    world.sync_all()
+    replica = Replica()
+    for op in data.draw(st.permutations(world.all_ops), label="arrival order"):
+        replica.apply(op)
+        for state in replica.incidents.values():
+            view, head = state.view(), incident_headline(state)
+            assert (
+                head.exists,
+                head.incident_type,
+                head.priority,
+                head.status,
+                head.received_ms,
+                head.callback_number,
+                head.open_conflicts,
+            ) == (
+                view.exists,
+                view.incident_type,
+                view.priority,
+                view.status,
+                view.received_ms,
+                view.caller.callback_number,
+                len(view.open_conflicts),
+            )
+        for state in replica.units.values():
+            unit, head = state.view(), unit_headline(state)
+            assert (head.name, head.status, head.incident_id, head.open_conflicts) == (
+                unit.name,
+                unit.status,
+                unit.incident_id,
+                len(unit.open_conflicts),
+            )
