@@ -22,7 +22,14 @@ from typing import Any, Literal
 from bench import machine
 from bench.figures import BenchResult, BenchSkipped
 
-BENCHMARK_NAMES = ("local_write", "initial_sync", "merge_existing", "naive_sync")
+BENCHMARK_NAMES = (
+    "local_write",
+    "initial_sync",
+    "merge_existing",
+    "naive_sync",
+    "sf_replay",
+    "push_throughput",
+)
 """Run order; benchmark ``NAME`` lives in module ``bench.NAME``."""
 
 Log = Callable[[str], None]

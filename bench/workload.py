@@ -86,20 +86,32 @@ Build = Callable[[], Op]
 class Fleet:
     """A dispatch centre's devices producing ops, plus the reference replica of them all."""
 
-    def __init__(self, *, seed: int = 1, units: int = DEFAULT_UNITS, devices: int = 4) -> None:
+    def __init__(
+        self, *, seed: int = 1, units: int = DEFAULT_UNITS, devices: int = 4, prefix: str = ""
+    ) -> None:
         self._rng = random.Random(seed)
         self._now = BASE_MS
+        self._prefix = prefix
         self.replica = Replica()
         self.log: list[Op] = []
         self.consoles = [self._device(f"console-{i + 1}") for i in range(devices)]
         self.terminals = [self._device(f"mdt-{i + 1}") for i in range(devices)]
-        self._unit_ids = [f"unit-{i + 1:03d}" for i in range(units)]
+        self._unit_ids = [f"{prefix}unit-{i + 1:03d}" for i in range(units)]
         self._units_ready = False
         self._incidents = itertools.count(1)
         self.open: list[str] = []
         self._working: dict[str, UnitState] = {}
         self._plans: dict[str, list[UnitStatus]] = {}  # busy unit -> statuses still to come
         self._free: list[str] = []
+
+    @classmethod
+    def single(cls, device_id: str, user_id: str, *, seed: int, units: int, prefix: str) -> Fleet:
+        """One device working only incidents and units it made itself (console and terminal in
+        one): its ops are valid on a server whatever order other such devices push in.
+        ``prefix`` keeps its entity ids apart from other devices'."""
+        fleet = cls(seed=seed, units=units, devices=0, prefix=prefix)
+        fleet.consoles = fleet.terminals = [fleet._device(device_id, user_id)]
+        return fleet
 
     @property
     def now_ms(self) -> int:
@@ -175,7 +187,7 @@ class Fleet:
     # Incidents -------------------------------------------------------------------------
     def _create(self) -> Op:
         rng = self._rng
-        incident_id = f"inc-{next(self._incidents):06d}"
+        incident_id = f"{self._prefix}inc-{next(self._incidents):06d}"
         fields = IncidentFields(
             incident_type=rng.choice(_CALL_TYPES),
             address=f"{rng.randint(1, 4999)} {rng.choice(_STREETS)}",
@@ -238,7 +250,7 @@ class Fleet:
         self._units_ready = len(self._working) == len(self._unit_ids)
 
     def _upsert(self, unit_id: str) -> Op:
-        number = unit_id.split("-")[1]
+        number = unit_id.rsplit("-", 1)[1]
         kind = self._rng.choice(_UNIT_TYPES)
         return self._console().upsert_unit(
             None, unit_id=unit_id, name=f"{kind[0]}{number}", unit_type=kind, station=number[-2:]
@@ -277,10 +289,10 @@ class Fleet:
         self._free.append(unit_id)
 
     # Helpers ---------------------------------------------------------------------------
-    def _device(self, device_id: str) -> Commands:
+    def _device(self, device_id: str, user_id: str | None = None) -> Commands:
         seqs = itertools.count(1)
         clock = HybridClock(lambda: self._now, max_offset_ms=10**12)
-        return Commands(device_id, f"user-{device_id}", clock, lambda: next(seqs))
+        return Commands(device_id, user_id or f"user-{device_id}", clock, lambda: next(seqs))
 
     def _console(self) -> Commands:
         return self._rng.choice(self.consoles)
