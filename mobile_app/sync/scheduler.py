@@ -130,6 +130,10 @@ class SyncScheduler:
             id=_JOB,
             replace_existing=True,
             misfire_grace_time=None,
+            # A round schedules the next one just before it ends; with APScheduler's default of
+            # one instance, a retry due at once would find this round still "running" and be
+            # dropped, leaving no job at all.  ``run_round`` itself never runs twice at once.
+            max_instances=2,
         )
 
     async def _follow_live(self) -> None:
