@@ -232,6 +232,7 @@ class UnitHeadline:
 
     name: str | None
     status: UnitStatus
+    status_since_ms: int | None
     incident_id: str | None
     open_conflicts: int
 
@@ -241,6 +242,7 @@ def unit_headline(state: UnitState) -> UnitHeadline:
     return UnitHeadline(
         name=_text(state, "name"),
         status=fold.status,
+        status_since_ms=fold.since_ms,
         incident_id=fold.incident_id,
         open_conflicts=len(open_conflict_ids(state.ops, state.conflicts, state.resolutions)),
     )

@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 
 from shared.lifecycle import UnitStatus
 from shared.merge import IncidentState, UnitState
+from shared.merge.incidents import incident_headline
 from shared.merge.replica import EntityState
+from shared.merge.units import unit_headline
 from shared.protocol import Entity
 from sync_server.store.crypto import Sealer
 from sync_server.store.tables import ConflictRow, EntityRow
@@ -61,12 +63,12 @@ def save(session: Session, sealer: Sealer, state: EntityState, *, seq: int) -> N
     row.state = sealed
     row.updated_seq = seq
     if isinstance(state, UnitState):
-        view = state.view()
-        row.status = view.status.value
-        row.status_since_ms = view.status_since_ms
-        row.incident_id = view.incident_id
+        unit = unit_headline(state)
+        row.status = unit.status.value
+        row.status_since_ms = unit.status_since_ms
+        row.incident_id = unit.incident_id
     else:
-        row.status = state.view().status.value
+        row.status = incident_headline(state).status.value
     session.add(row)
     for record in state.conflict_records():
         conflict = session.get(ConflictRow, record.conflict_id)

@@ -49,9 +49,16 @@ def test_the_headline_of_every_incident_and_unit_matches_its_full_view(n_devices
             )
         for state in replica.units.values():
             unit, head = state.view(), unit_headline(state)
-            assert (head.name, head.status, head.incident_id, head.open_conflicts) == (
+            assert (
+                head.name,
+                head.status,
+                head.status_since_ms,
+                head.incident_id,
+                head.open_conflicts,
+            ) == (
                 unit.name,
                 unit.status,
+                unit.status_since_ms,
                 unit.incident_id,
                 len(unit.open_conflicts),
             )
