@@ -20,7 +20,7 @@ from bench.local_write import _inputs, _timed_write
 from bench.pages import encode_pages
 from bench.runner import Benchmark, RunContext
 from bench.stores import open_store
-from bench.timing import Latency, fmt_ms, fmt_s
+from bench.timing import Latency, fmt_ms, fmt_s, frozen_heap
 from bench.workload import Fleet
 from mobile_app.store import DEFAULT_CHUNK, LocalStore
 from shared.hlc import system_ms
@@ -47,9 +47,10 @@ def run(ctx: RunContext) -> BenchResult:
         ctx.log(f"loading {len(setup):,} ops of existing state (not timed)")
         ingest(store, setup_pages, len(setup))
         ctx.log(f"merging {changes:,} changes in a thread while writing every {GAP_S * 1000:g} ms")
-        merging, merged = _writes_during_merge(store, pages, changes, inputs)
-        ctx.log(f"the same number of writes ({len(merging)}) with no merge running")
-        idle = _writes(store, inputs[len(merging) : 2 * len(merging)])
+        with frozen_heap():  # the harness's workload and reference replica stay out of GC
+            merging, merged = _writes_during_merge(store, pages, changes, inputs)
+            ctx.log(f"the same number of writes ({len(merging)}) with no merge running")
+            idle = _writes(store, inputs[len(merging) : 2 * len(merging)])
         check(store, merged, fleet.replica, len(setup) + changes, own_writes=True)
         if store.pending_count() != 2 * len(merging):
             raise AssertionError("a dispatcher's write is missing from the outbox")
