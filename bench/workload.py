@@ -24,10 +24,11 @@ import random
 from collections.abc import Callable
 
 from shared.codes import DISPOSITIONS, INCIDENT_TYPES
-from shared.commands import CommandError, Commands, context_of
+from shared.commands import CommandError, Commands
 from shared.hlc import HybridClock
 from shared.lifecycle import OPEN_INCIDENT, IncidentStatus, UnitStatus, incident_allowed
 from shared.merge import IncidentState, Replica, UnitState, apply_op
+from shared.merge.units import knowing_the_same_ops
 from shared.protocol import IncidentFields, Op
 
 BASE_MS = 1_700_000_000_000  # 2023-11-14: fixed, and always in a real clock's past
@@ -281,11 +282,7 @@ class Fleet:
     def _release(self, unit_id: str) -> None:
         """A cleared unit: available again, with a fresh working state (see module doc)."""
         del self._plans[unit_id]
-        full = self.replica.units.get(unit_id)
-        known = context_of(full)
-        self._working[unit_id] = UnitState(
-            id=unit_id, applied={f"{device}:{seq}" for device, seq in known.items()}
-        )
+        self._working[unit_id] = knowing_the_same_ops(self.replica.units.get(unit_id), unit_id)
         self._free.append(unit_id)
 
     # Helpers ---------------------------------------------------------------------------

@@ -9,10 +9,10 @@ While a priority conflict is open the incident shows the more urgent priority: a
 
 from __future__ import annotations
 
+from collections.abc import KeysView
 from dataclasses import dataclass
-from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from shared.domain import (
     Caller,
@@ -93,14 +93,12 @@ class IncidentState(BaseModel):
     """Op id -> what it changed, for every op but a close: checked against concurrent closes."""
     conflicts: dict[str, Conflict] = {}
     resolutions: Resolutions = {}
-    applied: set[str] = Field(default_factory=set, exclude=True)
-    """Op ids merged in: the keys of ``ops``, not stored twice (rebuilt on load)."""
     updated_hlc: str = ""
 
-    @model_validator(mode="after")
-    def _applied_from_ops(self) -> Self:
-        self.applied.update(self.ops.refs)
-        return self
+    @property
+    def applied(self) -> KeysView[str]:
+        """Ids of every op merged in (each is in ``ops``)."""
+        return self.ops.refs.keys()
 
     def view(self) -> Incident:
         return incident_view(self)
@@ -111,9 +109,8 @@ class IncidentState(BaseModel):
 
 def apply_incident_op(state: IncidentState, op: Op) -> bool:
     """Merge ``op`` into ``state`` in place; returns False if it was already applied."""
-    if op.op_id in state.applied:
+    if op.op_id in state.ops.refs:
         return False
-    state.applied.add(op.op_id)
     ref = state.ops.add(op)
     state.updated_hlc = max(state.updated_hlc, ref.hlc)
     body = op.body

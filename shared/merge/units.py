@@ -8,10 +8,10 @@ because a report from the field is a fact a replica must not drop.
 
 from __future__ import annotations
 
+from collections.abc import KeysView
 from dataclasses import dataclass, field
-from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from shared.domain import Assignment, ConflictKind, ConflictRecord, StatusEvent, Unit
 from shared.lifecycle import COMMITTED, IllegalTransition, UnitStatus, unit_transition
@@ -42,14 +42,12 @@ class UnitState(BaseModel):
     events: dict[str, UnitEvent] = {}
     conflicts: dict[str, Conflict] = {}
     resolutions: Resolutions = {}
-    applied: set[str] = Field(default_factory=set, exclude=True)
-    """Op ids merged in: the keys of ``ops``, not stored twice (rebuilt on load)."""
     updated_hlc: str = ""
 
-    @model_validator(mode="after")
-    def _applied_from_ops(self) -> Self:
-        self.applied.update(self.ops.refs)
-        return self
+    @property
+    def applied(self) -> KeysView[str]:
+        """Ids of every op merged in (each is in ``ops``)."""
+        return self.ops.refs.keys()
 
     def view(self) -> Unit:
         return unit_view(self)
@@ -58,11 +56,16 @@ class UnitState(BaseModel):
         return conflict_records(self.ops, self.conflicts, self.resolutions, "unit", self.id)
 
 
+def knowing_the_same_ops(full: UnitState | None, unit_id: str) -> UnitState:
+    """An empty state of ``unit_id`` that has seen what ``full`` has (the same causal context
+    for the next op) without its history: a replay's short-lived working copy."""
+    return UnitState(id=unit_id, ops=full.ops.model_copy(deep=True) if full else OpTable())
+
+
 def apply_unit_op(state: UnitState, op: Op) -> bool:
     """Merge ``op`` into ``state`` in place; returns False if it was already applied."""
-    if op.op_id in state.applied:
+    if op.op_id in state.ops.refs:
         return False
-    state.applied.add(op.op_id)
     ref = state.ops.add(op)
     state.updated_hlc = max(state.updated_hlc, ref.hlc)
     body = op.body

@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from shared.commands import CommandError, Commands, context_of
+from shared.commands import CommandError, Commands
 from shared.lifecycle import UnitStatus
 from shared.merge import Replica, UnitState, apply_op
+from shared.merge.units import knowing_the_same_ops
 from shared.protocol import Entity, IncidentFields, Op
 from shared.sfdata import mapping
 from shared.sfdata.records import SfDispatch
@@ -146,7 +147,7 @@ def sf_ops(
             continue
         unit = unit_id(record)
         if unit not in working:
-            working[unit] = _fresh(replica.units.get(unit), unit)
+            working[unit] = knowing_the_same_ops(replica.units.get(unit), unit)
             yield emit(
                 commands.upsert_unit(
                     None,
@@ -168,10 +169,4 @@ def sf_ops(
         if event.status is UnitStatus.CLEARED:
             view = state.view()
             if view.status is UnitStatus.AVAILABLE and view.incident_id is None:
-                working[unit] = _fresh(replica.units[unit], unit)
-
-
-def _fresh(full: UnitState | None, unit: str) -> UnitState:
-    """An empty working state that knows, per device, the same ops as ``full``."""
-    known = context_of(full)
-    return UnitState(id=unit, applied={f"{device}:{seq}" for device, seq in known.items()})
+                working[unit] = knowing_the_same_ops(replica.units[unit], unit)
