@@ -60,13 +60,7 @@ class DemoServer:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        end_process(self.process)
 
     def __enter__(self) -> DemoServer:
         return self
@@ -78,6 +72,17 @@ class DemoServer:
         _tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def end_process(process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
+    """SIGTERM (servers and Flet shut down cleanly on it), then SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout_s)
 
 
 def server_env(workdir: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ proxy per direction), and enrolled tablets that know both servers' addresses."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -18,18 +17,12 @@ from mobile_app.sync.client import RoundResult, SyncClient
 from mobile_app.sync.enrollment import create_enrolled_store, request_enrollment, save_tokens
 from shared.api import Role, TokenPair
 from sync_server.context import Context
-from sync_server.testing import LiveServer, postgres_schema, sqlite_url, start_server
+from sync_server.testing import LiveServer, free_port, postgres_schema, sqlite_url, start_server
 from tests.chaos.faulty_proxy import ThreadedProxy, run_in_thread
 from tests.sync.conftest import PASSWORD, PIN, run
 
 PEER_SECRET = "continuity-tests-only-peer-secret-0123456789"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

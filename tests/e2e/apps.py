@@ -3,7 +3,6 @@ in web mode (no CDN), one process per device, each with its own data directory."
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,16 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from sync_server.testing import child_env
+from mobile_app.demo import end_process
+from sync_server.testing import child_env, free_port
 
 _STARTUP_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -38,14 +31,7 @@ class AppProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        """Terminate (Flet shuts down gracefully on SIGTERM), then kill if it hangs."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        end_process(self.process)
 
     def __enter__(self) -> AppProcess:
         return self

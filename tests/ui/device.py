@@ -9,7 +9,6 @@ specified in test_handlers_enroll.py.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.enrollment import save_tokens
 from shared.api import Role, TokenPair
 from shared.protocol import Change, Op
+from sync_server.testing import free_port
 
 PIN = "4821"
 FAST_KDF = KdfParams.fast()
@@ -26,10 +26,7 @@ FAST_KDF = KdfParams.fast()
 
 def unreachable_url() -> str:
     """A loopback address nothing listens on: connections are refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 class OfflineDevice(DeviceAccess):
