@@ -167,8 +167,7 @@ class StoreReplication(StoreCore):
         applied = duplicates = checkpoint = done = chunks = 0
         while True:
             with self._write(local=False) as s:
-                deadline = time.monotonic() + MERGE_BUDGET_S
-                touched, taken, new = self._merge_chunk(s, changes, done, deadline, remeasure)
+                touched, taken, new = self._merge_chunk(s, changes, done, remeasure)
                 last = done + taken == len(changes)
                 if last:
                     checkpoint = max(cursor, int(get_meta(s)["cursor"]))  # never moves back
@@ -226,11 +225,11 @@ class StoreReplication(StoreCore):
         s: Session,
         changes: Sequence[Change],
         start: int,
-        deadline: float,
         remeasure: list[int | None],
     ) -> tuple[frozenset[EntityKey], int, int]:
-        """Merge ``changes[start:]`` until the chunk is full or ``deadline`` passes (one op at
-        least); returns the entities touched, how many changes were taken and how many new."""
+        """Merge ``changes[start:]`` until the chunk is full or its time budget is spent (one op
+        at least); returns the entities touched, how many changes were taken and how many new."""
+        deadline = time.monotonic() + MERGE_BUDGET_S
         repo = self._unlocked()
         states: dict[EntityKey, EntityState] = {}
         new = 0
