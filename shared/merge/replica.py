@@ -42,9 +42,12 @@ class Replica:
     units: dict[str, UnitState] = field(default_factory=dict)
 
     def state_for(self, op: Op) -> EntityState:
-        if op.entity is Entity.UNIT:
-            return self.units.setdefault(op.entity_id, UnitState(id=op.entity_id))
-        return self.incidents.setdefault(op.entity_id, IncidentState(id=op.entity_id))
+        states: dict[str, UnitState] | dict[str, IncidentState]
+        states = self.units if op.entity is Entity.UNIT else self.incidents
+        state = states.get(op.entity_id)
+        if state is None:  # built only when missing: a pydantic model is not free
+            state = states[op.entity_id] = new_state(op)  # type: ignore[assignment]
+        return state
 
     def apply(self, op: Op) -> bool:
         return apply_op(self.state_for(op), op)
