@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mobile_app.device import DeviceAccess, DeviceSettings
-from mobile_app.store import KdfParams
+from mobile_app.store import KdfParams, LocalStore
 from mobile_app.ui.ports import Workspace
 from mobile_app.ui.viewmodels.access import Enrollment
 from shared.protocol import IncidentFields
@@ -56,6 +56,7 @@ def test_the_tablet_follows_the_agency_to_the_standby_site_and_back(
             Enrollment(primary.url, "alice", PASSWORD, "Alice's tablet", PIN)
         )
         store = workspace.store
+        assert isinstance(store, LocalStore)  # the real encrypted store behind the app
         try:
             fire = store.create_incident(IncidentFields(incident_type="FSTRU", address="1 A St"), 1)
             await _until(workspace, lambda: store.pending_count() == 0, "call at the primary")

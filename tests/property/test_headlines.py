@@ -47,14 +47,14 @@ def test_the_headline_of_every_incident_and_unit_matches_its_full_view(n_devices
                 view.caller.callback_number,
                 len(view.open_conflicts),
             )
-        for state in replica.units.values():
-            unit, head = state.view(), unit_headline(state)
+        for unit_state in replica.units.values():
+            unit, unit_head = unit_state.view(), unit_headline(unit_state)
             assert (
-                head.name,
-                head.status,
-                head.status_since_ms,
-                head.incident_id,
-                head.open_conflicts,
+                unit_head.name,
+                unit_head.status,
+                unit_head.status_since_ms,
+                unit_head.incident_id,
+                unit_head.open_conflicts,
             ) == (
                 unit.name,
                 unit.status,

@@ -21,7 +21,7 @@ from tests.sync.conftest import PASSWORD, PIN, Device, run
 CALL = IncidentFields(incident_type="FSTRU", address="1200 Mission St", caller_name="Ada Lovelace")
 
 
-def _proxied(enroll, live, name: str):  # type: ignore[no-untyped-def]
+def _proxied(enroll, live, name: str):
     port = int(live.url.rsplit(":", 1)[1])
     proxy = run_in_thread(port)
     device = enroll(name, url=f"http://127.0.0.1:{proxy.port}")
@@ -110,6 +110,25 @@ def test_a_cut_mid_transfer_resumes_from_the_last_page_it_finished(enroll, live)
         reader.sync()
         assert proxy.stats.requests_forwarded - forwarded_before >= 1
     assert {f"PAGE{n:02d}" for n in range(45)} <= {u.unit_id for u in reader.store.units()}
+
+
+def test_a_tablet_catching_up_merges_many_pages_at_once_and_misses_nothing(enroll, live):
+    writer = enroll("writer-batch")
+    for n in range(45):
+        writer.store.upsert_unit(unit_id=f"BATCH{n:02d}", name=f"B{n}")
+    writer.sync()
+
+    reader = enroll("reader-batch")
+    reader.page_limit = 10
+    checkpoints: list[int] = []
+    reader.store.listen(
+        lambda change: checkpoints.append(change.cursor) if change.cursor is not None else None
+    )
+    reader.sync()
+
+    assert len(checkpoints) == 1  # five pages pulled, one merge: each unit sealed once
+    assert checkpoints[0] == reader.store.cursor > 0
+    assert {f"BATCH{n:02d}" for n in range(45)} <= {u.unit_id for u in reader.store.units()}
 
 
 def test_a_revoked_tablet_is_told_to_wipe_and_its_data_is_destroyed(enroll, live):
