@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from mobile_app.store.codec import CorruptEntity, RecordCodec
@@ -31,8 +32,9 @@ from shared.protocol import Entity
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHUNK = 50
-"""At most this many ops merged per transaction."""
+DEFAULT_CHUNK = 2_000
+"""At most this many pulled ops stored per transaction (one entity's are never split); the
+time budget below usually ends a transaction first."""
 MERGE_BUDGET_S = 0.02
 """A merge transaction stops taking ops once it has worked this long (its saves follow), so a
 dispatcher's write waits one short transaction at most, however heavy the entities are: a
@@ -196,13 +198,18 @@ class StoreCore:
             yield s
 
     @contextmanager
-    def _write(self, *, local: bool) -> Iterator[Session]:
-        """One write transaction; user actions go ahead of merges (see ``gate``)."""
+    def _write(self, *, local: bool, durable: bool = True) -> Iterator[Connection]:
+        """One write transaction; user actions go ahead of merges (see ``gate``).
+
+        ``durable=False`` only for what the server can send again (see ``db``): it commits
+        without waiting for the disk."""
         self._repo_or_raise(touch=local)
         with self._gate.local() if local else self._gate.merge():
             self._unlocked()  # the store may have locked while this waited
-            with Session(self._engines.writer) as s, s.begin():
-                yield s
+            self._engines.write_mode.durable = durable
+            # A bare connection: an ORM session per write cost as much as the write itself.
+            with self._engines.writer.connect() as connection, connection.begin():
+                yield connection
 
     def _meta(self) -> dict[str, str]:
         self._repo_or_raise()

@@ -1,9 +1,13 @@
 """SQLite connections with the settings the store's guarantees rely on.
 
 - WAL: readers (the UI) never block the writer, and the writer never blocks readers.
-- synchronous=FULL: with WAL, NORMAL survives an app crash but may lose the last commits on
-  power loss or an OS crash; an acknowledged 911 entry must survive a dead battery, and FULL
-  costs one fsync of the WAL per commit.
+- synchronous=FULL for the dispatcher's own writes: with WAL, NORMAL survives an app crash but
+  may lose the last commits on power loss or an OS crash; an acknowledged 911 entry must
+  survive a dead battery, and FULL costs one fsync of the WAL per commit.
+- synchronous=NORMAL for merging pulled changes (``WriteMode.durable`` False): what a power cut
+  can lose is a tail of the WAL, whole commits with the cursor that came with them, and the
+  server still has those changes to pull again.  A later FULL commit syncs the WAL with every
+  frame before it, so a merge is never lost from under a local write that came after it.
 - secure_delete: freed pages are zeroed, so old ciphertext does not linger in the file.
 - temp_store=MEMORY: sorts and temporary tables never spill to unencrypted temp files.
 - Writes begin IMMEDIATE (take the write lock up front) so two writers cannot deadlock while
@@ -45,10 +49,18 @@ _PRAGMAS = (
 )
 
 
+@dataclass
+class WriteMode:
+    """How the next write transaction commits: set under the write gate, read at its BEGIN."""
+
+    durable: bool = True
+
+
 @dataclass(frozen=True)
 class Engines:
     writer: Engine
     reader: Engine
+    write_mode: WriteMode
 
     def dispose(self) -> None:
         self.writer.dispose()
@@ -58,12 +70,15 @@ class Engines:
 def open_engines(db_path: Path) -> Engines:
     if not db_path.exists():
         os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
+    mode = WriteMode()
     return Engines(
-        writer=_engine(db_path, "BEGIN IMMEDIATE", 1), reader=_engine(db_path, "BEGIN", 4)
+        writer=_engine(db_path, "BEGIN IMMEDIATE", 1, mode),
+        reader=_engine(db_path, "BEGIN", 4, None),
+        write_mode=mode,
     )
 
 
-def _engine(db_path: Path, begin: str, pool_size: int) -> Engine:
+def _engine(db_path: Path, begin: str, pool_size: int, mode: WriteMode | None) -> Engine:
     engine = create_engine(
         f"sqlite:///{db_path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -84,6 +99,12 @@ def _engine(db_path: Path, begin: str, pool_size: int) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
+        if mode is not None:
+            wanted = "FULL" if mode.durable else "NORMAL"
+            info = connection.connection.info  # lives as long as the pooled connection
+            if info.get("synchronous") != wanted:
+                connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+                info["synchronous"] = wanted
         connection.exec_driver_sql(begin)
 
     return engine

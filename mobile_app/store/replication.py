@@ -2,9 +2,10 @@
 
 - Outbox = this device's ops above ``acked_seq``, read from the op log in seq order.  They stay
   in the log after acknowledgement: the log is what damaged entity rows are rebuilt from.
-- A pulled page merges in chunks of ``chunk_size`` ops, one short transaction each, behind any
-  waiting local action; the cursor commits with the last chunk.  A crash mid-page re-pulls the
-  page, and merging it again is a no-op for the ops already in.
+- A pulled page is merged off the write gate (each touched entity loaded, merged and sealed
+  once), then committed in short transactions behind any waiting local action; the cursor
+  commits with the last one.  A crash mid-page re-pulls the page, and merging it again is a
+  no-op for the ops already in.
 - Clock: every pulled stamp is observed (HLC receive rule).  A stamp too far ahead triggers one
   re-measurement of the offset from the page's server time; if it is still too far ahead the op
   is merged anyway (the server accepted and ordered it, dropping it would lose data) but its
@@ -16,15 +17,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlmodel import Session
-
-from mobile_app.store.codec import kind_of
+from mobile_app.store.codec import CorruptEntity, kind_of
 from mobile_app.store.core import MERGE_BUDGET_S, StoreCore
 from mobile_app.store.errors import ServerAhead
 from mobile_app.store.listeners import ChangeKind, StoreChange
-from mobile_app.store.repository import EntityKey, delete_meta, get_meta, set_meta
+from mobile_app.store.repository import (
+    EntityKey,
+    Repository,
+    SealedRow,
+    Tx,
+    delete_meta,
+    get_meta,
+    set_meta,
+)
 from shared.hlc import MAX_COUNTER, ZERO, ClockSkewError, Hlc, HybridClock
 from shared.merge import apply_op, new_state
 from shared.merge.replica import EntityState
@@ -45,9 +53,40 @@ class MergeResult:
     chunks: int
 
 
+_DAMAGED = b""
+"""Stands for an entity row that could not be read when its merge was prepared."""
+
+
+@dataclass
+class _EntityMerge:
+    """One entity's share of a pulled batch: its changes, the row they were merged onto (as
+    stored then), and the result sealed ready to store."""
+
+    key: EntityKey
+    changes: list[Change]
+    loaded_from: bytes | None
+    row: SealedRow | None = None
+    op_rows: list[dict[str, Any]] = field(default_factory=list)
+    new: int = 0
+
+    def merged(self, repo: Repository, state: EntityState | None) -> _EntityMerge:
+        """The changes merged onto ``state`` (None: a new entity) and sealed."""
+        state = state or new_state(self.changes[0].op)
+        new = sum(apply_op(state, change.op) for change in self.changes)
+        return _EntityMerge(
+            self.key,
+            self.changes,
+            self.loaded_from,
+            row=repo.entity_row(state) if new else None,  # nothing new: the row stays
+            op_rows=repo.op_rows([(change.op, change.seq) for change in self.changes]),
+            new=new,
+        )
+
+
 class StoreReplication(StoreCore):
-    _save_s = 0.001
-    """Seconds one entity save took in the last merge chunk: how chunks keep to the budget."""
+    _row_s = 0.00005
+    """Seconds one pulled op took to store in the last merge transaction (entity row and log
+    row): how transactions keep to the budget."""
 
     # State the sync client reads ---------------------------------------------------------
     @property
@@ -160,26 +199,85 @@ class StoreReplication(StoreCore):
     def apply_pulled(
         self, changes: Sequence[Change], cursor: int, *, server_time_ms: int | None = None
     ) -> MergeResult:
-        """Merge a pulled page in short transactions; the cursor commits with the last one."""
+        """Merge pulled changes: worked out off the write gate, committed in short transactions.
+
+        The merge rules and the sealing run first, outside the gate, each touched entity loaded
+        once and sealed once however many of the changes are about it; a dispatcher's write is
+        never queued behind them.  The commits then take the gate in transactions of at most
+        ``MERGE_BUDGET_S``.  An entity written meanwhile (a local action, a rebuild) is merged
+        again onto what is now stored, so no write is overwritten.  The cursor commits with the
+        last transaction.
+        """
         if cursor < 0:
             raise ValueError("a cursor is never negative")
+        merges = self._prepare(changes)
         remeasure = [server_time_ms]
-        applied = duplicates = checkpoint = done = chunks = 0
+        applied = duplicates = checkpoint = chunks = done = 0
         while True:
-            with self._write(local=False) as s:
-                touched, taken, new = self._merge_chunk(s, changes, done, remeasure)
-                last = done + taken == len(changes)
+            with self._write(local=False, durable=False) as s:
+                taken, new = self._commit_chunk(s, merges, done, remeasure)
+                last = done + len(taken) == len(merges)
                 if last:
                     checkpoint = max(cursor, int(get_meta(s)["cursor"]))  # never moves back
                     set_meta(s, cursor=checkpoint)
-            done += taken
+            done += len(taken)
             chunks += 1
             applied += new
-            duplicates += taken - new
+            duplicates += sum(len(m.changes) for m in taken) - new
+            touched = frozenset(m.key for m in taken)
             change = StoreChange(ChangeKind.MERGED, touched, cursor=checkpoint if last else None)
             self._listeners.notify(change)
             if last:
                 return MergeResult(applied, duplicates, checkpoint, chunks)
+
+    def _prepare(self, changes: Sequence[Change]) -> list[_EntityMerge]:
+        """Merge and seal every touched entity in memory (no gate: reads see a snapshot)."""
+        by_entity: dict[EntityKey, list[Change]] = {}
+        for change in changes:
+            by_entity.setdefault((change.op.entity, change.op.entity_id), []).append(change)
+        repo = self._repo_or_raise()
+        merges = []
+        with self._read() as s:
+            for key, mine in by_entity.items():
+                sealed = repo.sealed(s, *key)
+                try:
+                    state = repo.state_of(*key, sealed)
+                except CorruptEntity:
+                    merges.append(_EntityMerge(key, mine, _DAMAGED))  # rebuilt under the gate
+                    continue
+                merges.append(_EntityMerge(key, mine, sealed).merged(repo, state))
+        return merges
+
+    def _commit_chunk(
+        self, s: Tx, merges: Sequence[_EntityMerge], start: int, remeasure: list[int | None]
+    ) -> tuple[list[_EntityMerge], int]:
+        """Store ``merges[start:]`` until the budget is spent (one entity at least); returns the
+        entity merges stored and how many of their changes were new here."""
+        deadline = time.monotonic() + MERGE_BUDGET_S
+        repo = self._unlocked()
+        taken: list[_EntityMerge] = []
+        ops = 0
+        for merge in merges[start:]:
+            # The writes still to come count against the budget too.
+            full = ops + len(merge.changes) > self._chunk
+            if taken and (full or time.monotonic() + ops * self._row_s >= deadline):
+                break
+            if repo.sealed(s, *merge.key) != merge.loaded_from:
+                # Written since it was prepared: merge the same changes onto what is stored.
+                merge = merge.merged(repo, repo.load_for_write(s, *merge.key))
+            for change in merge.changes:
+                self._observe_pulled(change.op, remeasure)
+            taken.append(merge)
+            ops += len(merge.changes)
+        writing = time.monotonic()
+        # Entity rows before the log rows, which reference them.
+        repo.save_rows(s, [m.row for m in taken if m.row is not None])
+        repo.append_rows(s, [row for m in taken for row in m.op_rows])
+        self._row_s = (time.monotonic() - writing) / max(1, ops)
+        own = [c.op.seq for m in taken for c in m.changes if c.op.device_id == self.device_id]
+        _note_own_ops(s, own)
+        set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
+        return taken, sum(m.new for m in taken)
 
     def rewind_ack(self, last_seq: int) -> None:
         """Treat ops after ``last_seq`` as unsent again: the server we now talk to (a standby
@@ -220,40 +318,6 @@ class StoreReplication(StoreCore):
         with self._write(local=False) as s:
             set_meta(s, cursor=0)
 
-    def _merge_chunk(
-        self,
-        s: Session,
-        changes: Sequence[Change],
-        start: int,
-        remeasure: list[int | None],
-    ) -> tuple[frozenset[EntityKey], int, int]:
-        """Merge ``changes[start:]`` until the chunk is full or its time budget is spent (one op
-        at least); returns the entities touched, how many changes were taken and how many new."""
-        deadline = time.monotonic() + MERGE_BUDGET_S
-        repo = self._unlocked()
-        states: dict[EntityKey, EntityState] = {}
-        new = 0
-        chunk: list[Change] = []
-        for change in changes[start : start + self._chunk]:
-            # The saves still to come count against the budget too.
-            if chunk and time.monotonic() + len(states) * self._save_s >= deadline:
-                break
-            chunk.append(change)
-            op = change.op
-            self._observe_pulled(op, remeasure)
-            key = (op.entity, op.entity_id)
-            if key not in states:
-                states[key] = repo.load_for_write(s, *key) or new_state(op)
-            new += apply_op(states[key], op)
-        saving = time.monotonic()
-        for state in states.values():
-            repo.save(s, state)  # before the log rows, which reference the entity row
-        self._save_s = (time.monotonic() - saving) / max(1, len(states))
-        repo.append(s, [(change.op, change.seq) for change in chunk])
-        _note_own_ops(s, [c.op.seq for c in chunk if c.op.device_id == self.device_id])
-        set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
-        return frozenset(states), len(chunk), new
-
     def _observe_pulled(self, op: Op, remeasure: list[int | None]) -> None:
         stamp = Hlc.decode(op.hlc)
         try:
@@ -277,7 +341,7 @@ class StoreReplication(StoreCore):
         )
 
 
-def _record_ack(s: Session, last_seq: int) -> bool:
+def _record_ack(s: Tx, last_seq: int) -> bool:
     if last_seq < 0:
         raise ValueError("an acknowledged seq is never negative")
     meta = get_meta(s)
@@ -293,7 +357,7 @@ def _record_ack(s: Session, last_seq: int) -> bool:
     return True
 
 
-def _note_own_ops(s: Session, seqs: list[int]) -> None:
+def _note_own_ops(s: Tx, seqs: list[int]) -> None:
     """Our own ops coming back in a pull: the server has them (and, seq-ordered, all before)."""
     if not seqs:
         return

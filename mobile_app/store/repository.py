@@ -32,6 +32,8 @@ from shared.protocol import Entity, Op
 log = logging.getLogger(__name__)
 
 EntityKey = tuple[Entity, str]
+Tx = Session | Connection
+"""A transaction: a read ``Session`` or the writer's ``Connection`` (no ORM session needed)."""
 
 _ENTITY = DeviceTable.metadata.tables[EntityRow.__tablename__]
 _OP_LOG = DeviceTable.metadata.tables[OpLogRow.__tablename__]
@@ -88,6 +90,14 @@ _SET_META_SQL = _sql(_SET_META)
 
 
 @dataclass(frozen=True)
+class SealedRow:
+    """An entity row sealed ahead of its transaction, with the state it was sealed from."""
+
+    state: EntityState
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Decoded:
     """What readers need from an entity row: immutable, so it can be shared between threads."""
 
@@ -96,7 +106,7 @@ class Decoded:
 
 
 class Repository:
-    def __init__(self, codec: RecordCodec, states: int = 256, views: int = 4096) -> None:
+    def __init__(self, codec: RecordCodec, states: int = 2048, views: int = 4096) -> None:
         self.codec = codec
         # States handed to one writer at a time (taken out while being changed): the entities
         # a merge keeps touching page after page.
@@ -105,18 +115,25 @@ class Repository:
         self._readable: SealedCache[EntityKey, Decoded] = SealedCache(views)
 
     # Entities ----------------------------------------------------------------------------
-    def load(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
+    def load(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """The entity's state, for the caller to change and ``save``; CorruptEntity if its row
         cannot be read."""
+        return self.state_of(kind, entity_id, self.sealed(s, kind, entity_id))
+
+    def sealed(self, s: Tx, kind: Entity, entity_id: str) -> bytes | None:
+        """The row's sealed state as stored (None: no such entity yet)."""
         found = _driver(s).execute(_LOAD_ENTITY_SQL, {"kind": kind.value, "entity_id": entity_id})
         row = found.fetchone()
-        sealed = row[0] if row is not None else None
+        return row[0] if row is not None else None
+
+    def state_of(self, kind: Entity, entity_id: str, sealed: bytes | None) -> EntityState | None:
+        """The state sealed in ``sealed``, the caller's to change (taken out of the cache)."""
         if sealed is None:
             return None
         cached = self._writable.take((kind, entity_id), sealed)
         return cached if cached is not None else self.codec.open_state(kind, entity_id, sealed)
 
-    def load_for_write(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
+    def load_for_write(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """Like ``load``, but a damaged row is rebuilt from the op log first.
 
         A write needs the true state anyway, and the op log is the source of truth; refusing
@@ -138,20 +155,30 @@ class Repository:
             self._readable.put(key, sealed, cached)
         return cached
 
-    def save(self, s: Session, state: EntityState) -> None:
+    def save(self, s: Tx, state: EntityState) -> None:
         """Seal and store ``state``; the repository owns the object from here on."""
-        kind = kind_of(state)
+        self.save_rows(s, [self.entity_row(state)])
+
+    def entity_row(self, state: EntityState) -> SealedRow:
+        """``state`` sealed with its clear columns, ready to store (pure: no database)."""
         sealed = self.codec.seal_state(state)
         row = {
             **self.codec.clear_columns(state),
-            "kind": kind.value,
+            "kind": kind_of(state).value,
             "entity_id": state.id,
             "state": sealed,
         }
-        _driver(s).execute(_SAVE_ENTITY_SQL, row)
-        self._writable.put((kind, state.id), sealed, state)
+        return SealedRow(state, row)
 
-    def rebuild(self, s: Session, kind: Entity, entity_id: str) -> EntityState | None:
+    def save_rows(self, s: Tx, rows: Sequence[SealedRow]) -> None:
+        """Store sealed entity rows; the repository owns their states from here on."""
+        if not rows:
+            return
+        _driver(s).executemany(_SAVE_ENTITY_SQL, [r.row for r in rows])
+        for r in rows:
+            self._writable.put((kind_of(r.state), r.state.id), r.row["state"], r.state)
+
+    def rebuild(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """Re-derive an entity from every op the log holds for it, and save it."""
         state: EntityState | None = None
         for op in self.ops_for(s, kind, entity_id):
@@ -162,14 +189,16 @@ class Repository:
         return state
 
     # Op log ------------------------------------------------------------------------------
-    def append(self, s: Session, ops: Sequence[tuple[Op, int | None]]) -> None:
+    def append(self, s: Tx, ops: Sequence[tuple[Op, int | None]]) -> None:
         """Log ops with their server sequence (None for local ops); the entity rows must exist.
 
         An op already logged keeps its sealed body and gains the server sequence if it had none.
         """
-        if not ops:
-            return
-        rows = [
+        self.append_rows(s, self.op_rows(ops))
+
+    def op_rows(self, ops: Sequence[tuple[Op, int | None]]) -> list[dict[str, Any]]:
+        """Op log rows, sealed (pure: no database), for ``append_rows``."""
+        return [
             {
                 "device_id": op.device_id,
                 "seq": op.seq,
@@ -182,26 +211,29 @@ class Repository:
             }
             for op, server_seq in ops
         ]
-        _driver(s).executemany(_APPEND_OP_SQL, rows)
 
-    def replace(self, s: Session, op: Op) -> None:
+    def append_rows(self, s: Tx, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            _driver(s).executemany(_APPEND_OP_SQL, rows)
+
+    def replace(self, s: Tx, op: Op) -> None:
         """Overwrite a logged op (re-stamping); its id stays the same."""
         params = {"d": op.device_id, "s": op.seq, "hlc": op.hlc, "sealed": self.codec.seal_op(op)}
         _db(s).execute(_REPLACE_OP, params)
 
-    def ops_for(self, s: Session, kind: Entity, entity_id: str) -> list[Op]:
+    def ops_for(self, s: Tx, kind: Entity, entity_id: str) -> list[Op]:
         rows = _db(s).execute(_OPS_FOR, {"kind": kind.value, "entity_id": entity_id})
         return self._open(rows)
 
-    def own_ops(self, s: Session, device_id: str, after_seq: int, limit: int) -> list[Op]:
+    def own_ops(self, s: Tx, device_id: str, after_seq: int, limit: int) -> list[Op]:
         params = {"device_id": device_id, "after": after_seq, "limit": limit}
         return self._open(_db(s).execute(_OWN_OPS, params))
 
-    def count_own(self, s: Session, device_id: str, after_seq: int) -> int:
+    def count_own(self, s: Tx, device_id: str, after_seq: int) -> int:
         count = _db(s).execute(_COUNT_OWN, {"device_id": device_id, "after": after_seq})
         return int(count.scalar_one())
 
-    def max_seen_hlc(self, s: Session, device_id: str, acked_seq: int, at_most: str) -> str:
+    def max_seen_hlc(self, s: Tx, device_id: str, acked_seq: int, at_most: str) -> str:
         """Latest stamp in the log outside this device's outbox, ignoring untrusted ones."""
         outbox = (_OP_LOG.c.device_id == device_id) & (_OP_LOG.c.seq > acked_seq)
         query = select(func.max(_OP_LOG.c.hlc)).where(~outbox, _OP_LOG.c.hlc <= at_most)
@@ -213,28 +245,36 @@ class Repository:
 
 
 # Meta -------------------------------------------------------------------------------------
-def get_meta(s: Session) -> dict[str, str]:
+def get_meta(s: Tx) -> dict[str, str]:
     rows = _db(s).execute(select(_META.c.key, _META.c.value))
     return {key: value for key, value in rows}
 
 
-def set_meta(s: Session, **values: object) -> None:
+def set_meta(s: Tx, **values: object) -> None:
     rows = [{"key": key, "value": str(value)} for key, value in values.items()]
     if rows:
         _driver(s).executemany(_SET_META_SQL, rows)
 
 
-def delete_meta(s: Session, key: str) -> None:
+def delete_meta(s: Tx, key: str) -> None:
     _db(s).execute(delete(_META).where(_META.c.key == key))
 
 
-def _db(s: Session) -> Connection:
-    """The session's connection, for plain Core statements (no ORM bookkeeping per row)."""
-    return s.connection()
+def _db(s: Tx) -> Connection:
+    """The transaction's connection, for plain Core statements (no ORM bookkeeping per row)."""
+    return s if isinstance(s, Connection) else s.connection()
 
 
-def _driver(s: Session) -> sqlite3.Cursor:
-    """A cursor on the session's own sqlite3 connection, inside its open transaction."""
-    driver = _db(s).connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
-    return driver.cursor()
+def _driver(s: Tx) -> sqlite3.Cursor:
+    """A cursor on the transaction's own sqlite3 connection (one per session or connection:
+    reaching the driver through SQLAlchemy costs more than a small statement)."""
+    cursor = s.info.get(_CURSOR)
+    if cursor is None:
+        driver = _db(s).connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        cursor = s.info[_CURSOR] = driver.cursor()
+    assert isinstance(cursor, sqlite3.Cursor)
+    return cursor
+
+
+_CURSOR = "mobile_app.store.cursor"

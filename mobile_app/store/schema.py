@@ -59,7 +59,7 @@ class OpLogRow(DeviceTable, table=True):
     entity_id: str
     op_kind: str = Field(description="body kind, e.g. incident.update")
     hlc: str
-    server_seq: int | None = Field(default=None, index=True)
+    server_seq: int | None = Field(default=None, description="null until the server has it")
     op: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 
@@ -14,7 +15,7 @@ from shared.commands import CommandError
 from shared.lifecycle import IncidentStatus, UnitStatus
 from shared.merge import Replica
 from shared.protocol import Entity, IncidentCreate, NoteAdd
-from tests.device.conftest import as_changes
+from tests.device.conftest import MakeStore, as_changes
 
 
 def _fire(store: LocalStore, **fields: object) -> str:
@@ -34,7 +35,9 @@ def test_an_action_shows_at_once_and_waits_in_the_outbox(store: LocalStore):
     assert (op.device_id, op.seq, op.user_id) == ("dev-a", 1, "alice")
 
 
-def test_every_action_kind_goes_through_the_outbox_in_seq_order(store: LocalStore):
+def test_every_action_kind_goes_through_the_outbox_in_seq_order(make_store: MakeStore):
+    ticks = itertools.count(1_800_000_000_000, 1_000)  # a second passes between actions
+    store = make_store(physical_ms=lambda: next(ticks))
     incident_id = _fire(store, caller_name="J. Doe")
     store.update_incident(incident_id, {"cross_street": "5th St"})
     store.change_priority(incident_id, 1)
@@ -198,10 +201,10 @@ def _enter(door, order: list[str], who: str) -> None:
 
 def test_a_long_page_lets_local_actions_in_between_its_chunks(make_store):
     source = make_store("dev-src", "sam")
-    incident_id = _fire(source)
-    for i in range(30):
-        source.add_note(incident_id, f"update {i}")
-    page = as_changes(source.pending_ops())
+    for _ in range(12):
+        incident_id = _fire(source)
+        source.add_note(incident_id, "update")
+    page = as_changes(source.pending_ops())  # 24 ops about 12 incidents
 
     store = make_store("dev-a", "alice", chunk_size=8)
     written_mid_page: list[int] = []
@@ -213,9 +216,9 @@ def test_a_long_page_lets_local_actions_in_between_its_chunks(make_store):
     store.listen(dispatcher_acts)
     result = store.apply_pulled(page, cursor=len(page))
 
-    assert result.chunks == 4
-    assert written_mid_page == [1, 2, 3]  # committed while the page was still merging
-    assert len(store.incident(incident_id).notes) == 30
+    assert result.chunks == 3
+    assert written_mid_page == [1, 2]  # committed while the page was still merging
+    assert len(store.incidents()) == 12
 
 
 def test_the_database_runs_with_the_settings_the_guarantees_rely_on(tmp_path):
@@ -247,3 +250,20 @@ def test_after_failover_ops_the_new_server_lacks_are_pushed_again(store):
     assert [op.seq for op in store.pending_ops()] == [2, 3]
     store.rewind_ack(2)  # never moves forward: only the server's ack does that
     assert [op.seq for op in store.pending_ops()] == [2, 3]
+
+
+def test_a_dispatchers_write_waits_for_the_disk_and_a_merge_does_not(make_store, caplog):
+    """Pulled changes lost to a power cut are pulled again; a dispatcher's entry is not."""
+    source = make_store("dev-src", "sam")
+    _fire(source)
+    store = make_store()
+    caplog.set_level("DEBUG", logger="mobile_app.store.sql")
+
+    store.apply_pulled(as_changes(source.pending_ops()), cursor=1)
+    _fire(store)
+    _fire(store)
+
+    said = [r.getMessage() for r in caplog.records if r.name == "mobile_app.store.sql"]
+    modes = [s.split("=")[1] for s in said if s.startswith("PRAGMA synchronous")]
+    assert modes == ["NORMAL", "FULL"]  # switched before the merge, and back for the writes
+    assert said.index("PRAGMA synchronous=NORMAL") < said.index("BEGIN IMMEDIATE")

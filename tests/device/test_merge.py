@@ -69,28 +69,44 @@ def test_random_pages_in_random_chunks_merge_to_the_reference_state(
         store.lock()
 
 
+def _busy_afternoon(source: LocalStore, incidents: int = 5, notes: int = 2) -> list[Change]:
+    """A page about several incidents, each created and then noted on (3 ops each)."""
+    for _ in range(incidents):
+        incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
+        for i in range(notes):
+            source.add_note(incident_id, f"note {i}")
+    return as_changes(source.pending_ops())
+
+
 def test_the_cursor_checkpoint_commits_with_the_last_chunk_of_a_page(make_store: MakeStore):
+    page = _busy_afternoon(make_store("dev-src", "sam"), incidents=4)  # 12 ops
+    store = make_store(chunk_size=7)  # two incidents' ops (6) per transaction
+    cursors: list[tuple[int | None, int]] = []
+    store.listen(lambda change: cursors.append((change.cursor, store.cursor)))
+
+    result = store.apply_pulled(page, cursor=12)
+
+    assert cursors == [(None, 0), (12, 12)]
+    assert (result.applied, result.duplicates, result.cursor, result.chunks) == (12, 0, 12, 2)
+
+
+def test_one_incidents_changes_are_stored_together_however_many_they_are(make_store: MakeStore):
     source = make_store("dev-src", "sam")
     incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
     for i in range(9):
         source.add_note(incident_id, f"note {i}")
-    page = as_changes(source.pending_ops())
     store = make_store(chunk_size=4)
-    cursors: list[tuple[int | None, int]] = []
-    store.listen(lambda change: cursors.append((change.cursor, store.cursor)))
 
-    result = store.apply_pulled(page, cursor=10)
+    result = store.apply_pulled(as_changes(source.pending_ops()), cursor=10)
 
-    assert cursors == [(None, 0), (None, 0), (10, 10)]
-    assert (result.applied, result.duplicates, result.cursor, result.chunks) == (10, 0, 10, 3)
+    assert (result.applied, result.chunks) == (10, 1)  # merged and sealed once, not per chunk
+    assert len(store.incident(incident_id).notes) == 9
 
 
 def test_a_page_half_merged_before_a_crash_merges_again_without_duplicates(tmp_path: Path):
     source = LocalStore.create(tmp_path / "src.db", PIN, "dev-src", "sam", kdf=FAST_KDF)
-    incident_id = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
-    for i in range(9):
-        source.add_note(incident_id, f"note {i}")
-    page = as_changes(source.pending_ops())
+    page = _busy_afternoon(source, incidents=3, notes=3)  # 12 ops about 3 incidents
+    first, *others = [op.entity_id for op in source.pending_ops() if op.seq % 4 == 1]
     path = tmp_path / "a.db"
     store = LocalStore.create(path, PIN, "dev-a", "alice", kdf=FAST_KDF, chunk_size=4)
 
@@ -99,19 +115,46 @@ def test_a_page_half_merged_before_a_crash_merges_again_without_duplicates(tmp_p
 
     stop = store.listen(interrupted_after_first_chunk)
     with pytest.raises(KeyboardInterrupt):
-        store.apply_pulled(page, cursor=10)
+        store.apply_pulled(page, cursor=12)
     stop()
     store.lock()
 
     reopened = LocalStore.unlock(path, PIN)
     assert reopened.cursor == 0
-    assert len(reopened.incident(incident_id).notes) == 3  # the first chunk's notes
+    assert len(reopened.incident(first).notes) == 3  # the first chunk: the first incident
+    assert [i.incident_id for i in reopened.incidents()] == [first]
 
-    again = reopened.apply_pulled(page, cursor=10)
+    again = reopened.apply_pulled(page, cursor=12)
 
-    assert (again.applied, again.duplicates) == (6, 4)  # the first chunk was already in
-    assert [n.text for n in reopened.incident(incident_id).notes] == [f"note {i}" for i in range(9)]
+    assert (again.applied, again.duplicates) == (8, 4)  # the first chunk was already in
+    assert all(len(reopened.incident(i).notes) == 3 for i in [first, *others])
     reopened.lock()
+
+
+def test_a_dispatchers_edit_made_while_a_page_merges_is_merged_not_overwritten(
+    make_store: MakeStore,
+):
+    """The page was worked out before the edit; what is stored is the edit plus the page."""
+    source = make_store("dev-src", "sam")
+    page = _busy_afternoon(source, incidents=2, notes=1)  # 4 ops, one incident per chunk
+    later_incident = page[-1].op.entity_id
+    store = make_store(chunk_size=2)
+    store.apply_pulled(page[:1], cursor=0)  # the first incident exists here already
+    store.apply_pulled(page[2:3], cursor=0)  # and so does the second
+    edits: list[Op] = []
+
+    def dispatcher_edits_the_second_incident(change: StoreChange) -> None:
+        if change.kind is ChangeKind.MERGED and change.cursor is None and not edits:
+            edits.append(store.update_incident(later_incident, {"address": "1 Local Rd"}))
+
+    store.listen(dispatcher_edits_the_second_incident)
+    store.apply_pulled(page, cursor=4)
+
+    incident = store.incident(later_incident)
+    assert incident.location.address == "1 Local Rd"
+    assert [n.text for n in incident.notes] == ["note 0"]
+    assert store.snapshot() == replay([op.op for op in page] + edits).snapshot()
+    assert store.pending_ops() == edits
 
 
 def test_a_remote_stamp_ahead_of_a_slow_device_clock_is_adopted_after_remeasuring(
