@@ -1,8 +1,10 @@
 """Pulling pages into a store, timed, and checked against the reference replica.
 
-Shared by the sync benchmarks: what is timed is the device's work per page (decode the JSON
-that arrived, ``LocalStore.apply_page``); what is checked afterwards is that nothing was lost
-or applied twice and that the store shows exactly what the in-memory reference shows.
+Shared by the sync benchmarks: what is timed is the device's work per page, as the sync client
+does it (decode the JSON that arrived; hold it in a ``PullBatch`` while more pages follow, and
+``LocalStore.apply_page`` the batch once it is full or caught up); what is checked afterwards
+is that nothing was lost or applied twice and that the store shows exactly what the in-memory
+reference shows.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from bench.pages import decode_page
 from bench.timing import Stopwatch
 from mobile_app.store import LocalStore
+from mobile_app.sync.batching import PullBatch
 from shared.merge import Replica
 
 
@@ -46,6 +49,7 @@ def ingest_side_by_side(
     watches = {name: Stopwatch() for name in stores}
     counts = {name: [0, 0] for name in stores}
     cpu = dict.fromkeys(stores, 0.0)
+    held = {name: PullBatch() for name in stores}
     names = list(stores)
     for index, data in enumerate(pages):
         for name in names if index % 2 == 0 else names[::-1]:
@@ -53,11 +57,14 @@ def ingest_side_by_side(
             started = time.process_time()
             with watch.phase("decode"):
                 page = decode_page(data)  # every device decodes its own copy
+            ready = held[name].add(page) or index == len(pages) - 1
             with watch.phase("merge"):
-                merged = stores[name].apply_page(page)
+                batch = held[name].take() if ready else None
+                merged = stores[name].apply_page(batch) if batch is not None else None
             cpu[name] += time.process_time() - started
-            counts[name][0] += merged.applied
-            counts[name][1] += merged.duplicates
+            if merged is not None:
+                counts[name][0] += merged.applied
+                counts[name][1] += merged.duplicates
     return {
         name: Ingest(
             ops=ops,

@@ -1,8 +1,10 @@
 """One sync round trip at a time: push the outbox and pull pages, surviving any cut.
 
 - Reconnect = one ``POST /v1/sync`` that pushes the outbox and returns the first page.
-- Every page is merged and its cursor checkpointed before the next request, so a cut
-  mid-transfer re-sends at most one page.
+- Pages are merged as they arrive, except while catching up: then up to ``MERGE_BATCH``
+  changes are gathered into one merge (see ``batching``).  Whatever is held is merged and its
+  cursor checkpointed before the round ends for any reason, so a cut mid-transfer re-sends at
+  most one page.
 - A lost response is harmless: the server stored ``last_seq`` with the effects, so the retry
   is acknowledged without applying anything twice.
 - Several servers (primary, then standby sites) are tried in order when one is unreachable.
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import ValidationError
 
+from mobile_app.sync.batching import PullBatch
 from mobile_app.sync.errors import (
     DeviceRevoked,
     Offline,
@@ -78,6 +81,7 @@ class SyncClient:
         self.page_limit = page_limit
         self._http = http or httpx.AsyncClient(timeout=timeout_s)
         self._on_tokens = on_tokens
+        self._held = PullBatch()
         #: Called with (changes pulled so far, more to come) after every page.
         self.progress_listeners: list[Callable[[int, bool], None]] = []
 
@@ -102,6 +106,12 @@ class SyncClient:
 
     async def sync_once(self) -> RoundResult:
         """Push everything pending and pull until caught up, or raise a ``SyncFailed``."""
+        try:
+            return await self._sync_once()
+        finally:
+            await self._merge_held()
+
+    async def _sync_once(self) -> RoundResult:
         pushed = pulled = 0
         last_error: Offline | None = None
         for _ in range(len(self.servers)):
@@ -122,6 +132,7 @@ class SyncClient:
                         return RoundResult(pushed, pulled, self.store.cursor, self.server)
             except Offline as offline:
                 # The next site's server, if the agency has one: a center being evacuated.
+                await self._merge_held()  # what this server sent is kept, with its cursor
                 last_error = offline
                 self.active = (self.active + 1) % len(self.servers)
         assert last_error is not None
@@ -133,13 +144,14 @@ class SyncClient:
         request = SyncRequest(
             device_id=self.store.device_id,
             ops=batch,
-            cursor=self.store.cursor,
+            cursor=self.store.cursor if self._held.cursor is None else self._held.cursor,
             limit=self.page_limit,
         )
         started = time.monotonic()
         reply = await self._post(api.SYNC, request.model_dump_json())
         rtt_ms = int((time.monotonic() - started) * 1000)
         if reply.status_code >= 400:
+            await self._merge_held()  # recovering may reset or move the cursor
             await self._recover(reply, rtt_ms)
             return [], None
         # Parsing and merging a page takes a while: off the event loop the app's screens run
@@ -151,8 +163,18 @@ class SyncClient:
         response = SyncResponse.model_validate_json(content)
         self.store.observe_server_time(response.pull.server_time_ms, rtt_ms)
         self.store.ack(response.push.last_seq)
-        self.store.apply_page(response.pull)
+        if self._held.add(response.pull):
+            self._merge_held_now()
         return response
+
+    async def _merge_held(self) -> None:
+        if self._held.last is not None:
+            await asyncio.to_thread(self._merge_held_now)
+
+    def _merge_held_now(self) -> None:
+        page = self._held.take()
+        if page is not None:
+            self.store.apply_page(page)
 
     async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
         """Act on a refusal so the next round can succeed; raise if a person must act."""
