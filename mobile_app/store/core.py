@@ -35,10 +35,12 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 2_000
 """At most this many pulled ops stored per transaction (one entity's are never split); the
 time budget below usually ends a transaction first."""
-MERGE_BUDGET_S = 0.02
-"""A merge transaction stops taking ops once it has worked this long (its saves follow), so a
-dispatcher's write waits one short transaction at most, however heavy the entities are: a
-busy incident's state takes milliseconds to load and save (issue 4: under 100 ms)."""
+MERGE_BUDGET_S = 0.01
+"""A merge transaction stops taking entities once it has worked this long, the writes still to
+come included, so a dispatcher's write waits one short transaction at most (issue 4: under
+100 ms).  Measured: transactions overshoot a 20 ms budget to 30-40 ms on a busy CPU (the
+dispatcher's thread and the merge share the GIL); 10 ms keeps the wait's tail near 40 ms and
+costs the merge nothing measurable, since the merge rules and sealing run outside the gate."""
 
 
 class StoreCore:
