@@ -74,9 +74,11 @@ from shared.commands import CommandError, Commands
 from shared.hlc import HybridClock
 from shared.lifecycle import UnitStatus
 from shared.protocol import (
+    Change,
     ErrorBody,
     IncidentCreate,
     Op,
+    PullPage,
     SyncResponse,
     UnitStatusChange,
     UnitUpsert,
@@ -272,22 +274,25 @@ class Propagation:
         self.seen[key] = {}
         self._missing += len(self.receivers)  # the other devices, plus the server's ack
 
-    def round_done(self, device: str, response: SyncResponse) -> None:
+    def acknowledged(self, device: str, last: int) -> None:
+        """The server has ``device``'s ops up to ``last`` (a sync response arrived)."""
         now = time.perf_counter()
-        last = response.push.last_seq
         for seq in range(self._acked_to.get(device, 0) + 1, last + 1):
             key = (device, seq)
             if key in self.written and key not in self.acked:
                 self.acked[key] = now
                 self._missing -= 1
         self._acked_to[device] = max(last, self._acked_to.get(device, 0))
-        for change in response.pull.changes:
+
+    def merged(self, device: str, changes: Sequence[Change]) -> None:
+        """``device`` has merged ``changes`` into its store (the client's merge listener)."""
+        now = time.perf_counter()
+        for change in changes:
             key = (change.op.device_id, change.op.seq)
             seen = self.seen.get(key)
             if seen is not None and device != key[0] and device not in seen:
                 seen[device] = now
                 self._missing -= 1
-        self.changed.set()
 
     def refused(self, reply: httpx.Response) -> None:
         try:
@@ -316,12 +321,22 @@ class TimedClient(SyncClient):
     def __init__(self, *args: Any, tracker: Propagation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tracker = tracker
+        self.merge_listeners.append(self._merged)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def _round(self) -> tuple[list[Op], SyncResponse | None]:
-        batch, response = await super()._round()
+    async def _round(self, *, push: bool = True) -> tuple[list[Op], SyncResponse | None]:
+        self._loop = asyncio.get_running_loop()
+        batch, response = await super()._round(push=push)
         if response is not None:
-            self.tracker.round_done(self.store.device_id, response)
+            self.tracker.acknowledged(self.store.device_id, response.push.last_seq)
+            self.tracker.changed.set()
         return batch, response
+
+    def _merged(self, page: PullPage) -> None:
+        """On the merge's worker thread: note the time, wake the waiting replay."""
+        self.tracker.merged(self.store.device_id, page.changes)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.tracker.changed.set)
 
     async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
         self.tracker.refused(reply)

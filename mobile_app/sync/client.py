@@ -8,6 +8,9 @@
 - A lost response is harmless: the server stored ``last_seq`` with the effects, so the retry
   is acknowledged without applying anything twice.
 - Several servers (primary, then standby sites) are tried in order when one is unreachable.
+- A push the server refuses (a change naming an incident it has not heard of, e.g. at a
+  standby still catching up) stays in the outbox, and the round goes on pulling before it
+  reports the refusal: one stuck change never cuts a tablet off from everyone else's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from mobile_app.sync.batching import PullBatch
 from mobile_app.sync.errors import (
     DeviceRevoked,
     Offline,
+    PushRefused,
     Refused,
     ServerTrouble,
     SignInRequired,
@@ -35,7 +39,15 @@ from shared import api
 from shared.api import EntitySnapshot, RefreshRequest, SnapshotPage, TokenPair
 from shared.merge import IncidentState, UnitState
 from shared.merge.replica import EntityState
-from shared.protocol import MAX_BATCH, ErrorBody, ErrorCode, Op, SyncRequest, SyncResponse
+from shared.protocol import (
+    MAX_BATCH,
+    ErrorBody,
+    ErrorCode,
+    Op,
+    PullPage,
+    SyncRequest,
+    SyncResponse,
+)
 from shared.urls import InsecureServer, checked_server_url
 
 log = logging.getLogger(__name__)
@@ -84,6 +96,8 @@ class SyncClient:
         self._held = PullBatch()
         #: Called with (changes pulled so far, more to come) after every page.
         self.progress_listeners: list[Callable[[int, bool], None]] = []
+        #: Called with each pulled batch once it is merged into the store (on a worker thread).
+        self.merge_listeners: list[Callable[[PullPage], None]] = []
 
     def _learn_sites(self, tokens: TokenPair) -> None:
         """Add the agency's other sites (sent with every sign-in) after the ones known, so a
@@ -116,9 +130,18 @@ class SyncClient:
         last_error: Offline | None = None
         for _ in range(len(self.servers)):
             recoveries = 0
+            # A refused push does not stop the pull: the device keeps receiving what others
+            # do, and the refused changes wait in the outbox for the next round.
+            held_back: PushRefused | None = None
             try:
                 while True:
-                    batch, response = await self._round()
+                    try:
+                        batch, response = await self._round(push=held_back is None)
+                    except PushRefused as refused:
+                        if held_back is not None:
+                            raise
+                        held_back = refused
+                        continue
                     if response is None:
                         recoveries += 1
                         if recoveries > _MAX_RECOVERIES:
@@ -129,6 +152,8 @@ class SyncClient:
                     for listener in self.progress_listeners:
                         listener(pulled, response.pull.has_more)
                     if not response.pull.has_more and len(batch) < MAX_BATCH:
+                        if held_back is not None:
+                            raise held_back
                         return RoundResult(pushed, pulled, self.store.cursor, self.server)
             except Offline as offline:
                 # The next site's server, if the agency has one: a center being evacuated.
@@ -138,9 +163,9 @@ class SyncClient:
         assert last_error is not None
         raise last_error
 
-    async def _round(self) -> tuple[list[Op], SyncResponse | None]:
+    async def _round(self, *, push: bool = True) -> tuple[list[Op], SyncResponse | None]:
         """One request; ``None`` when a refusal was handled and the round should be retried."""
-        batch = self.store.pending_ops(MAX_BATCH)
+        batch = self.store.pending_ops(MAX_BATCH) if push else []
         request = SyncRequest(
             device_id=self.store.device_id,
             ops=batch,
@@ -175,6 +200,8 @@ class SyncClient:
         page = self._held.take()
         if page is not None:
             self.store.apply_page(page)
+            for listener in self.merge_listeners:
+                listener(page)
 
     async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
         """Act on a refusal so the next round can succeed; raise if a person must act."""
@@ -196,6 +223,8 @@ class SyncClient:
             self.store.rewind_ack(error.expected_seq - 1)
         elif error.error is ErrorCode.RESYNC_REQUIRED:
             await self._load_snapshot()
+        elif error.error is ErrorCode.UNKNOWN_ENTITY:
+            raise PushRefused(error.detail)
         else:
             raise Refused(error.detail)
 

@@ -40,6 +40,11 @@ class Refused(SyncFailed):
         )
 
 
+class PushRefused(Refused):
+    """The server refused this device's changes (a batch naming an incident it has not heard
+    of yet, e.g. at a standby site that is still catching up); the device kept pulling."""
+
+
 class SignInRequired(SyncFailed):
     retry = False
 

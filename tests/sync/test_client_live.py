@@ -10,7 +10,7 @@ import pytest
 from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.client import SyncClient
 from mobile_app.sync.enrollment import request_enrollment, save_tokens
-from mobile_app.sync.errors import DeviceRevoked, Offline
+from mobile_app.sync.errors import DeviceRevoked, Offline, PushRefused
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity
 from shared.lifecycle import UnitStatus
@@ -129,6 +129,24 @@ def test_a_tablet_catching_up_merges_many_pages_at_once_and_misses_nothing(enrol
     assert len(checkpoints) == 1  # five pages pulled, one merge: each unit sealed once
     assert checkpoints[0] == reader.store.cursor > 0
     assert {f"BATCH{n:02d}" for n in range(45)} <= {u.unit_id for u in reader.store.units()}
+
+
+def test_a_refused_push_keeps_its_changes_and_the_tablet_still_receives_everyone_elses(
+    enroll, live
+):
+    tablet, desk = enroll("tablet-refused"), enroll("desk-refused", "bob")
+    tablet.store.upsert_unit("R7", name="R7")
+    tablet.sync()
+    # Dispatched to a call the server has not heard of (a standby still catching up).
+    ghost = tablet.store.set_unit_status("R7", UnitStatus.DISPATCHED, incident_id="inc-ghost")
+    fire = desk.store.create_incident(CALL, 1)
+    desk.sync()
+
+    with pytest.raises(PushRefused, match="inc-ghost"):
+        tablet.sync()
+
+    assert tablet.store.incident(fire.entity_id).location.address == "1200 Mission St"
+    assert tablet.store.pending_ops() == [ghost]  # kept, to be pushed again
 
 
 def test_a_revoked_tablet_is_told_to_wipe_and_its_data_is_destroyed(enroll, live):
