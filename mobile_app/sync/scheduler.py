@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mobile_app.sync.backoff import Backoff
 from mobile_app.sync.client import SyncClient
-from mobile_app.sync.errors import Offline, SyncFailed
+from mobile_app.sync.errors import Offline, PushRefused, SyncFailed
 from mobile_app.sync.status import Connectivity, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,13 @@ class SyncScheduler:
             self._running = False
 
     def _failed(self, failure: SyncFailed) -> None:
-        self._online.clear()
+        if isinstance(failure, PushRefused):
+            # A refused push came with a full pull: the server is there, so follow its
+            # announcements; the next one (the call the push named, arriving from the desk that
+            # took it) retries at once instead of after the backoff.
+            self._online.set()
+        else:
+            self._online.clear()
         if not failure.retry:
             self._publish(connectivity=Connectivity.LOCKED_OUT, problem=failure.words)
             self._stopped = True

@@ -51,3 +51,38 @@ def test_a_tablet_that_draws_near_zero_retry_delays_keeps_retrying_until_the_lin
 
     with proxy:
         run(night())
+
+
+def test_a_refused_push_goes_again_as_soon_as_the_server_hears_of_the_call(enroll, live):
+    """A unit dispatched to a call its desk has not synced yet: refused, then sent the moment
+    the desk's call reaches the server (its announcement), not after the retry backoff."""
+    tablet, desk = enroll("tablet-early"), enroll("desk-early", "bob")
+    fire = desk.store.create_incident(IncidentFields(incident_type="FSTRU", address="1 Oak"), 1)
+    tablet.store.upsert_unit("E9", name="E9")
+    tablet.store.set_unit_status("E9", "Dispatched", incident_id=fire.entity_id)
+    problems: list[str | None] = []
+
+    async def shift() -> None:
+        client = tablet.client()
+        backoff = Backoff(base_s=60.0, cap_s=60.0)  # a retry by backoff would come far too late
+        scheduler = SyncScheduler(
+            client, periodic_s=3600, backoff=backoff, on_status=lambda s: problems.append(s.problem)
+        )
+        try:
+            await scheduler.start()
+            deadline = time.monotonic() + 10
+            while not any(problems):
+                assert time.monotonic() < deadline, "the dispatch was never refused"
+                await asyncio.sleep(0.05)
+            assert tablet.store.pending_count() == 2  # the batch (unit, dispatch) waits whole
+
+            await asyncio.to_thread(desk.sync)
+            deadline = time.monotonic() + 10
+            while tablet.store.pending_count():
+                assert time.monotonic() < deadline, f"still refused: {scheduler.status}"
+                await asyncio.sleep(0.05)
+        finally:
+            await scheduler.stop()
+            await client.aclose()
+
+    run(shift())
