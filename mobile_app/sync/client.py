@@ -193,7 +193,7 @@ class SyncClient:
         return response
 
     async def _merge_held(self) -> None:
-        if self._held.last is not None:
+        if self._held.cursor is not None:  # something is held
             await asyncio.to_thread(self._merge_held_now)
 
     def _merge_held_now(self) -> None:
