@@ -78,7 +78,8 @@ class _EntityMerge:
             self.changes,
             self.loaded_from,
             row=repo.entity_row(state) if new else None,  # nothing new: the row stays
-            op_rows=repo.op_rows([(change.op, change.seq) for change in self.changes]),
+            # The log rows do not depend on the state: sealed once, even when merged again.
+            op_rows=self.op_rows or repo.op_rows([(c.op, c.seq) for c in self.changes]),
             new=new,
         )
 
