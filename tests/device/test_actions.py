@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from mobile_app.store import ChangeKind, LocalStore, StoreChange, UnknownEntity
+from mobile_app.store import db
 from mobile_app.store.db import open_engines
 from mobile_app.store.gate import WriteGate
 from shared.commands import CommandError
@@ -267,3 +268,24 @@ def test_a_dispatchers_write_waits_for_the_disk_and_a_merge_does_not(make_store,
     modes = [s.split("=")[1] for s in said if s.startswith("PRAGMA synchronous")]
     assert modes == ["NORMAL", "FULL"]  # switched before the merge, and back for the writes
     assert said.index("PRAGMA synchronous=NORMAL") < said.index("BEGIN IMMEDIATE")
+
+
+def test_the_statement_log_is_followed_only_while_someone_listens(
+    store: LocalStore, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
+    """SQLite expands every traced statement with its sealed blobs: a write must not pay for
+    that unless the driver's log is on, and turning it on takes effect at the next write."""
+    traced: list[str] = []
+    monkeypatch.setattr(db, "_trace", traced.append)
+    caplog.set_level("INFO", logger="mobile_app.store.sql")
+    _fire(store)
+    assert traced == []
+
+    caplog.set_level("DEBUG", logger="mobile_app.store.sql")
+    _fire(store)
+    assert any(s.startswith("INSERT INTO op_log") for s in traced)
+
+    caplog.set_level("INFO", logger="mobile_app.store.sql")
+    before = len(traced)
+    _fire(store)
+    assert len(traced) == before
