@@ -8,8 +8,7 @@ import threading
 
 import pytest
 
-from mobile_app.store import ChangeKind, LocalStore, StoreChange, UnknownEntity
-from mobile_app.store import db
+from mobile_app.store import ChangeKind, LocalStore, StoreChange, UnknownEntity, db
 from mobile_app.store.db import open_engines
 from mobile_app.store.gate import WriteGate
 from shared.commands import CommandError
