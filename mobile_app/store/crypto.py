@@ -38,9 +38,8 @@ def subkey(master: bytes, purpose: bytes) -> bytes:
 
 
 def associated_data(version: int, table: str, row: str, column: str) -> bytes:
-    return b"\x00".join(
-        (b"dispatch-anywhere", b"v%d" % version, *(s.encode() for s in (table, row, column)))
-    )
+    """Where a record lives, NUL-separated (ids never contain NUL)."""
+    return f"dispatch-anywhere\x00v{version}\x00{table}\x00{row}\x00{column}".encode()
 
 
 class RecordCipher:

@@ -6,10 +6,11 @@
   once), then committed in short transactions behind any waiting local action; the cursor
   commits with the last one.  A crash mid-page re-pulls the page, and merging it again is a
   no-op for the ops already in.
-- Clock: every pulled stamp is observed (HLC receive rule).  A stamp too far ahead triggers one
-  re-measurement of the offset from the page's server time; if it is still too far ahead the op
-  is merged anyway (the server accepted and ordered it, dropping it would lose data) but its
-  time is not adopted.
+- Clock: every pulled stamp is observed (HLC receive rule), each transaction's latest one
+  standing for the rest (the clock ends past all of them either way).  A stamp too far ahead
+  triggers one re-measurement of the offset from the page's server time; if it is still too far
+  ahead the op is merged anyway (the server accepted and ordered it, dropping it would lose
+  data) but its time is not adopted, while the others' times still are.
 """
 
 from __future__ import annotations
@@ -266,10 +267,9 @@ class StoreReplication(StoreCore):
             if repo.sealed(s, *merge.key) != merge.loaded_from:
                 # Written since it was prepared: merge the same changes onto what is stored.
                 merge = merge.merged(repo, repo.load_for_write(s, *merge.key))
-            for change in merge.changes:
-                self._observe_pulled(change.op, remeasure)
             taken.append(merge)
             ops += len(merge.changes)
+        self._observe_pulled([c.op for m in taken for c in m.changes], remeasure)
         writing = time.monotonic()
         # Entity rows before the log rows, which reference them.
         repo.save_rows(s, [m.row for m in taken if m.row is not None])
@@ -319,7 +319,18 @@ class StoreReplication(StoreCore):
         with self._write(local=False) as s:
             set_meta(s, cursor=0)
 
-    def _observe_pulled(self, op: Op, remeasure: list[int | None]) -> None:
+    def _observe_pulled(self, ops: Sequence[Op], remeasure: list[int | None]) -> None:
+        """Observe the latest stamp (fixed-width stamps sort as text); only if it is too far
+        ahead are the ops observed one by one, so every acceptable time is still adopted."""
+        if not ops:
+            return
+        try:
+            self._clock.observe(Hlc.decode(max(op.hlc for op in ops)))
+        except ClockSkewError:
+            for op in ops:
+                self._observe_one(op, remeasure)
+
+    def _observe_one(self, op: Op, remeasure: list[int | None]) -> None:
         stamp = Hlc.decode(op.hlc)
         try:
             self._clock.observe(stamp)

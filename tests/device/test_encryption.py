@@ -129,6 +129,17 @@ def test_ciphertext_is_bound_to_table_row_column_and_format_version():
         RecordCipher(new_data_key()).open("entity", "incident/inc-1", "state", sealed)
 
 
+def test_a_record_sealed_by_an_earlier_build_still_opens():
+    """The binding to table, row and column is part of the stored format: changing how it is
+    spelled would make every existing store unreadable."""
+    sealed_earlier = bytes.fromhex(
+        "01000000000000000000000000a3888d26b67716fea497cbb40596f2f54103be4a4ffdf80a4901214c6c8c"
+    )
+    cipher = RecordCipher(bytes(range(32)))
+
+    assert cipher.open("entity", "incident/inc-1", "state", sealed_earlier) == b"caller details"
+
+
 def test_the_same_value_never_seals_to_the_same_bytes():
     cipher = RecordCipher(new_data_key())
     one = cipher.seal("entity", "incident/inc-1", "state", b"same")

@@ -184,11 +184,14 @@ def test_a_stamp_too_far_ahead_even_of_the_server_is_merged_but_not_adopted(
     store = make_store(physical_ms=lambda: true_now)
     broken = make_store("dev-broken", "bo", physical_ms=lambda: true_now + 5 * HOUR_MS)
     op = broken.create_incident({"incident_type": "FSTRU", "caller_name": "X. Secret"}, 2)
+    near = make_store("dev-near", "nia", physical_ms=lambda: true_now + 30_000)
+    fine = near.create_incident({"incident_type": "FSTRU"}, 2)  # ahead, but within tolerance
 
-    store.apply_pulled(as_changes([op]), cursor=1, server_time_ms=true_now)
+    store.apply_pulled(as_changes([fine, op]), cursor=2, server_time_ms=true_now)
 
     assert store.incident(op.entity_id).exists  # nothing the server accepted is dropped
     assert store.clock.last.wall < true_now + HOUR_MS  # our clock was not dragged along
+    assert store.clock.last >= Hlc.decode(fine.hlc)  # while the other op's time still counts
     assert f"op {op.op_id} is stamped" in caplog.text
     assert "Secret" not in caplog.text
 
