@@ -229,6 +229,8 @@ Body = Annotated[
 ]
 
 UNIT_KINDS = frozenset({"unit.upsert", "unit.status", "unit.resolve"})
+_ENTITY_OF_KIND = {kind: Entity.UNIT for kind in UNIT_KINDS}
+_INCIDENT = Entity.INCIDENT  # read once: an enum member lookup is a descriptor call
 CREATING_KINDS = frozenset({"incident.create", "unit.upsert"})
 
 
@@ -251,7 +253,7 @@ class Op(BaseModel):
 
     @property
     def entity(self) -> Entity:
-        return Entity.UNIT if self.body.kind in UNIT_KINDS else Entity.INCIDENT
+        return _ENTITY_OF_KIND.get(self.body.kind, _INCIDENT)
 
     @property
     def stamp(self) -> tuple[str, str, int]:

@@ -27,11 +27,12 @@ def apply_op(state: EntityState, op: Op) -> bool:
     """Merge one op into the state of its entity; False if it was already there."""
     if state.id != op.entity_id:
         raise ValueError(f"op {op.op_id} is about {op.entity_id}, not {state.id}")
+    entity = op.entity
     if isinstance(state, UnitState):
-        if op.entity is not Entity.UNIT:
+        if entity is not Entity.UNIT:
             raise ValueError(f"op {op.op_id} ({op.body.kind}) is not about a unit")
         return apply_unit_op(state, op)
-    if op.entity is not Entity.INCIDENT:
+    if entity is not Entity.INCIDENT:
         raise ValueError(f"op {op.op_id} ({op.body.kind}) is not about an incident")
     return apply_incident_op(state, op)
 
