@@ -21,6 +21,7 @@ from shared.merge.units import unit_headline
 from shared.protocol import Entity, Op
 
 ENTITY_TABLE = "entity"
+BASE_TABLE = "entity_base"
 OP_TABLE = "op_log"
 META_TABLE = "meta"
 
@@ -55,24 +56,34 @@ class RecordCodec:
         self._index = BlindIndex(data_key)
 
     # Entity state ------------------------------------------------------------------------
-    def seal_state(self, state: EntityState) -> bytes:
+    def seal_state(self, state: EntityState, table: str = ENTITY_TABLE) -> bytes:
+        """``table``: ``ENTITY_TABLE`` for the current state, ``BASE_TABLE`` for a snapshot
+        base (bound in, so one can never be passed off as the other)."""
         row = f"{kind_of(state).value}/{state.id}"
-        return self._cipher.seal(ENTITY_TABLE, row, "state", state.model_dump_json().encode())
+        return self._cipher.seal(table, row, "state", state.model_dump_json().encode())
 
     def open_state(self, kind: Entity, entity_id: str, blob: bytes) -> EntityState:
+        """The current state of an entity row; ``CorruptEntity`` (rebuildable) if damaged."""
         try:
-            plain = self._cipher.open(ENTITY_TABLE, f"{kind.value}/{entity_id}", "state", blob)
+            return self._open_state(ENTITY_TABLE, kind, entity_id, blob)
         except CorruptRecord as damaged:
             raise CorruptEntity(kind, entity_id, damaged.reason) from None
+
+    def open_base(self, kind: Entity, entity_id: str, blob: bytes) -> EntityState:
+        """A snapshot base; ``CorruptRecord`` if damaged (nothing on the device rebuilds it)."""
+        return self._open_state(BASE_TABLE, kind, entity_id, blob)
+
+    def _open_state(self, table: str, kind: Entity, entity_id: str, blob: bytes) -> EntityState:
+        row = f"{kind.value}/{entity_id}"
+        plain = self._cipher.open(table, row, "state", blob)
         model = UnitState if kind is Entity.UNIT else IncidentState
+        where = f"{table}[{row}].state"
         try:
             state: EntityState = model.model_validate_json(plain)
         except ValidationError as invalid:
-            raise CorruptEntity(
-                kind, entity_id, f"does not parse: {describe_invalid(invalid)}"
-            ) from None
+            raise CorruptRecord(where, f"does not parse: {describe_invalid(invalid)}") from None
         if state.id != entity_id:
-            raise CorruptEntity(kind, entity_id, "holds another entity's state")
+            raise CorruptRecord(where, "holds another entity's state")
         return state
 
     # Ops ---------------------------------------------------------------------------------

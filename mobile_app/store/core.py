@@ -17,14 +17,15 @@ from sqlmodel import Session, select
 
 from mobile_app.store.codec import CorruptEntity, RecordCodec
 from mobile_app.store.db import Engines, open_engines
-from mobile_app.store.errors import StoreError, StoreLocked, StoreWiped, UnknownEntity
+from mobile_app.store.errors import StoreLocked, StoreWiped, UnknownEntity
 from mobile_app.store.files import StorePaths, shred_store
 from mobile_app.store.gate import WriteGate
 from mobile_app.store.idle import IdleLock
 from mobile_app.store.kdf import KdfParams
 from mobile_app.store.listeners import ChangeKind, Listener, Listeners, StoreChange
+from mobile_app.store.migrations import upgrade
 from mobile_app.store.repository import Decoded, EntityKey, Repository, get_meta
-from mobile_app.store.schema import SCHEMA_VERSION, EntityRow
+from mobile_app.store.schema import EntityRow
 from mobile_app.store.vault import rewrap_vault
 from shared.commands import Commands
 from shared.hlc import ZERO, Hlc, HybridClock, system_ms
@@ -65,13 +66,13 @@ class StoreCore:
         self._idle = idle or IdleLock()
         self._chunk = chunk_size
         self._seq = 0  # next seq, loaded from meta inside each write transaction
+        try:
+            upgrade(self._engines.writer)
+        except BaseException:
+            self._engines.dispose()
+            raise
         with self._read() as s:
             meta = get_meta(s)
-        if meta.get("schema") != str(SCHEMA_VERSION):
-            self._engines.dispose()
-            raise StoreError(
-                f"this store has schema {meta.get('schema')!r}; this app reads {SCHEMA_VERSION}"
-            )
         self.device_id = meta["device_id"]
         self.user_id = meta["user_id"]
         self._clock = HybridClock(

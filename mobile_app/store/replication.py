@@ -297,10 +297,13 @@ class StoreReplication(StoreCore):
         Every op this device holds for an entity is applied again on top of the server's state:
         ops the server already merged are no-ops, and anything it lacks (this device's unsent
         work above all) is kept.  Entities the snapshot does not mention are left as they are.
+        The server's state is also kept as the entity's base: the log no longer holds the
+        history it summarises, and a rebuild (damaged row, re-stamped outbox) starts from it.
         """
         with self._write(local=False) as s:
             repo = self._unlocked()
             for state in states:
+                repo.save_base(s, state)
                 for op in repo.ops_for(s, kind_of(state), state.id):
                     apply_op(state, op)
                 repo.save(s, state)

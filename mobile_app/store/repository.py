@@ -22,8 +22,8 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session
 
 from mobile_app.store.cache import SealedCache
-from mobile_app.store.codec import CorruptEntity, RecordCodec, kind_of
-from mobile_app.store.schema import DeviceTable, EntityRow, MetaRow, OpLogRow
+from mobile_app.store.codec import BASE_TABLE, CorruptEntity, RecordCodec, kind_of
+from mobile_app.store.schema import DeviceTable, EntityBaseRow, EntityRow, MetaRow, OpLogRow
 from shared.domain import ConflictRecord, Incident, Unit
 from shared.merge import apply_op, new_state
 from shared.merge.replica import EntityState
@@ -38,6 +38,7 @@ Tx = Session | Connection
 _ENTITY = DeviceTable.metadata.tables[EntityRow.__tablename__]
 _OP_LOG = DeviceTable.metadata.tables[OpLogRow.__tablename__]
 _META = DeviceTable.metadata.tables[MetaRow.__tablename__]
+_BASE = DeviceTable.metadata.tables[EntityBaseRow.__tablename__]
 
 
 def _upsert(table: Table, keys: Sequence[str]) -> Any:
@@ -76,6 +77,10 @@ _COUNT_OWN = select(func.count()).where(
     _OP_LOG.c.device_id == bindparam("device_id"), _OP_LOG.c.seq > bindparam("after")
 )
 _SET_META = _upsert(_META, ("key",))
+_SAVE_BASE = _upsert(_BASE, ("kind", "entity_id"))
+_LOAD_BASE = select(_BASE.c.state).where(
+    _BASE.c.kind == bindparam("kind"), _BASE.c.entity_id == bindparam("entity_id")
+)
 
 
 def _sql(statement: Any) -> str:
@@ -179,14 +184,30 @@ class Repository:
             self._writable.put((kind_of(r.state), r.state.id), r.row["state"], r.state)
 
     def rebuild(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
-        """Re-derive an entity from every op the log holds for it, and save it."""
-        state: EntityState | None = None
+        """Re-derive an entity from its snapshot base (if it was adopted from one) and every op
+        the log holds for it, and save it.  A damaged base raises ``CorruptRecord``."""
+        state = self.base(s, kind, entity_id)
         for op in self.ops_for(s, kind, entity_id):
             state = state or new_state(op)
             apply_op(state, op)
         if state is not None:
             self.save(s, state)
         return state
+
+    # Snapshot bases --------------------------------------------------------------------
+    def save_base(self, s: Tx, state: EntityState) -> None:
+        """Keep ``state`` (as the server sent it) as what the log's ops build on."""
+        row = {
+            "kind": kind_of(state).value,
+            "entity_id": state.id,
+            "state": self.codec.seal_state(state, BASE_TABLE),
+        }
+        _db(s).execute(_SAVE_BASE, row)
+
+    def base(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
+        found = _db(s).execute(_LOAD_BASE, {"kind": kind.value, "entity_id": entity_id})
+        blob = found.scalar()
+        return None if blob is None else self.codec.open_base(kind, entity_id, blob)
 
     # Op log ------------------------------------------------------------------------------
     def append(self, s: Tx, ops: Sequence[tuple[Op, int | None]]) -> None:

@@ -14,7 +14,8 @@ from sqlalchemy import Column, ForeignKeyConstraint, Index, LargeBinary
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added ``entity_base`` (see ``mobile_app.store.migrations`` for upgrading older files)."""
 
 
 class DeviceTable(SQLModel, registry=registry()):
@@ -41,6 +42,18 @@ class EntityRow(DeviceTable, table=True):
     conflicts: int = 0
     open_conflicts: int = 0
     callback_index: str | None = Field(default=None, index=True, description="blind index")
+    state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class EntityBaseRow(DeviceTable, table=True):
+    """The server's merged state of an entity as adopted from a snapshot (a resync after the
+    server compacted its change log): what the op log's later ops build on.  Without it, a
+    rebuild from the log alone would drop everything the snapshot summarised."""
+
+    __tablename__ = "entity_base"
+
+    kind: str = Field(primary_key=True, description="incident | unit")
+    entity_id: str = Field(primary_key=True)
     state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

@@ -1,0 +1,47 @@
+"""Upgrading a store file written by an older version of the app, in place, at unlock.
+
+Each step takes the file from one schema version to the next inside one transaction with the
+version bump, so an interrupted upgrade is simply run again.  Steps only ever add: a tablet
+that was offline through several releases keeps every record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine
+
+from mobile_app.store.errors import StoreError
+from mobile_app.store.repository import get_meta, set_meta
+from mobile_app.store.schema import SCHEMA_VERSION, DeviceTable, EntityBaseRow
+
+
+def _add_entity_base(connection: Connection) -> None:
+    DeviceTable.metadata.tables[EntityBaseRow.__tablename__].create(connection, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _add_entity_base}
+"""From version N to N + 1."""
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the file to ``SCHEMA_VERSION``; refuse a file from a newer app, which this one
+    could misread."""
+    with engine.begin() as connection:
+        version = _version(connection)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"this store has schema {version}, written by a newer app; "
+                f"this app reads up to {SCHEMA_VERSION}: update the app"
+            )
+        while version < SCHEMA_VERSION:
+            STEPS[version](connection)
+            version += 1
+            set_meta(connection, schema=version)
+
+
+def _version(connection: Connection) -> int:
+    found = get_meta(connection).get("schema", "")
+    if not found.isdigit():
+        raise StoreError(f"this store has no readable schema version ({found!r})")
+    return int(found)

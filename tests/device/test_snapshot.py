@@ -1,0 +1,106 @@
+"""A store started from the server's snapshot (its change log was compacted) keeps that history.
+
+The op log then holds only what came after the snapshot, so anything re-derived "from the log"
+(a damaged row, ops re-stamped after a clock_ahead refusal) must start from the adopted state,
+or an incident would silently lose its address, caller and notes on this tablet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from mobile_app.store import CorruptRecord, LocalStore
+from shared.merge import Replica
+from shared.protocol import Entity, Op
+from tests.device.conftest import MakeStore
+from tests.device.test_corruption import _flip_a_byte
+from tests.simulation import replay
+
+TRUE_NOW = 1_800_000_000_000
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture
+def history(make_store: MakeStore) -> list[Op]:
+    """A call worked on another tablet, already compacted into the server's snapshot."""
+    source = make_store("dev-src", "sam", physical_ms=lambda: TRUE_NOW - HOUR_MS)
+    created = source.create_incident(
+        {"incident_type": "FSTRU", "address": "9 Elm St", "caller_name": "P. Smith"}, 2, "smoke"
+    )
+    source.add_note(created.entity_id, "two occupants")
+    source.upsert_unit("E7", name="E7")
+    source.set_unit_status("E7", "Dispatched", incident_id=created.entity_id)
+    return source.pending_ops()
+
+
+def _started_from_snapshot(store: LocalStore, history: list[Op]) -> Replica:
+    server = replay(history)
+    store.adopt_snapshot([*server.incidents.values(), *server.units.values()])
+    store.resume_from(len(history))
+    return server
+
+
+def test_a_damaged_row_adopted_from_a_snapshot_is_rebuilt_with_its_history(
+    make_store: MakeStore, history: list[Op]
+):
+    store = make_store()
+    incident_id = history[0].entity_id
+    _started_from_snapshot(store, history)
+    store.add_note(incident_id, "third occupant found")
+    before = store.snapshot()
+    _flip_a_byte(store.path, incident_id)
+    _flip_a_byte(store.path, "E7")
+
+    assert sorted(store.repair()) == [(Entity.INCIDENT, incident_id), (Entity.UNIT, "E7")]
+
+    assert store.snapshot() == before
+    assert store.incident(incident_id).location.address == "9 Elm St"
+
+
+def test_restamping_after_a_snapshot_keeps_the_snapshots_history(
+    make_store: MakeStore, history: list[Op]
+):
+    ahead = make_store("dev-ahead", "ann", physical_ms=lambda: TRUE_NOW + HOUR_MS)
+    incident_id = history[0].entity_id
+    _started_from_snapshot(ahead, history)
+    mine = ahead.add_note(incident_id, "on scene, written with a clock an hour fast")
+
+    restamped = ahead.restamp_outbox(server_time_ms=TRUE_NOW)
+
+    assert [op.seq for op in restamped] == [mine.seq]
+    incident = ahead.incident(incident_id)
+    assert incident.location.address == "9 Elm St"
+    assert incident.caller.name == "P. Smith"
+    assert ahead.snapshot() == replay([*history, *restamped]).snapshot()
+
+
+def test_a_second_snapshot_replaces_the_first_as_the_base(make_store: MakeStore, history: list[Op]):
+    store = make_store()
+    incident_id = history[0].entity_id
+    _started_from_snapshot(store, history[:2])  # an earlier resync: the call and one note
+    _started_from_snapshot(store, history)  # a later one: everything
+    _flip_a_byte(store.path, incident_id)
+
+    store.rebuild(Entity.INCIDENT, incident_id)
+
+    assert store.snapshot() == replay(history).snapshot()
+
+
+def test_a_damaged_snapshot_base_is_named_and_the_row_left_as_it_was(
+    make_store: MakeStore, history: list[Op]
+):
+    store = make_store()
+    incident_id = history[0].entity_id
+    _started_from_snapshot(store, history)
+    before = store.incident(incident_id)
+    db = sqlite3.connect(store.path)
+    with db:
+        db.execute("update entity_base set state = x'00' where entity_id = ?", (incident_id,))
+    db.close()
+
+    with pytest.raises(CorruptRecord, match=rf"entity_base\[incident/{incident_id}\]"):
+        store.rebuild(Entity.INCIDENT, incident_id)
+
+    assert store.incident(incident_id) == before
