@@ -92,6 +92,7 @@ _SAVE_ENTITY_SQL = _sql(_SAVE_ENTITY)
 _LOAD_ENTITY_SQL = _sql(_LOAD_ENTITY)
 _APPEND_OP_SQL = _sql(_APPEND_OP)
 _SET_META_SQL = _sql(_SET_META)
+_GET_META_SQL = _sql(select(_META.c.key, _META.c.value))
 
 
 @dataclass(frozen=True)
@@ -267,8 +268,8 @@ class Repository:
 
 # Meta -------------------------------------------------------------------------------------
 def get_meta(s: Tx) -> dict[str, str]:
-    rows = _db(s).execute(select(_META.c.key, _META.c.value))
-    return {key: value for key, value in rows}
+    """Every meta value (read at the start of every write: on the driver's cursor)."""
+    return dict(_driver(s).execute(_GET_META_SQL).fetchall())
 
 
 def set_meta(s: Tx, **values: object) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any, NamedTuple, Self
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from shared.domain import Author
 from shared.protocol import Op
@@ -49,9 +49,9 @@ class OpRef(NamedTuple):
 class OpTable(BaseModel):
     """Every op an entity state refers to, by op id, each stored once."""
 
-    devices: dict[str, int] = {}
+    devices: dict[str, int] = Field(default_factory=dict)
     """Device id -> its position in every ``OpRef.ctx`` of this table (0, 1, 2...)."""
-    refs: dict[str, OpRef] = {}
+    refs: dict[str, OpRef] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

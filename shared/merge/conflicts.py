@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.domain import ConflictKind, ConflictRecord, ConflictSide, StatusEvent
 from shared.merge.causality import OpTable
@@ -30,7 +30,7 @@ class Resolution(BaseModel):
 class Conflict(BaseModel):
     conflict_id: str
     kind: ConflictKind
-    sides: dict[str, Side] = {}
+    sides: dict[str, Side] = Field(default_factory=dict)
 
 
 Resolutions = dict[str, dict[str, Resolution]]

@@ -83,16 +83,16 @@ class IncidentState(BaseModel):
     created: str | None = None
     received_ms: int | None = None
     late: bool = False
-    fields: dict[str, Write] = {}
-    superseded: dict[str, Write] = {}
-    notes: dict[str, NoteRecord] = {}
-    statuses: dict[str, StatusRecord] = {}
-    priorities: dict[str, PriorityRecord] = {}
-    closes: list[str] = []
-    edits: dict[str, str] = {}
+    fields: dict[str, Write] = Field(default_factory=dict)
+    superseded: dict[str, Write] = Field(default_factory=dict)
+    notes: dict[str, NoteRecord] = Field(default_factory=dict)
+    statuses: dict[str, StatusRecord] = Field(default_factory=dict)
+    priorities: dict[str, PriorityRecord] = Field(default_factory=dict)
+    closes: list[str] = Field(default_factory=list)
+    edits: dict[str, str] = Field(default_factory=dict)
     """Op id -> what it changed, for every op but a close: checked against concurrent closes."""
-    conflicts: dict[str, Conflict] = {}
-    resolutions: Resolutions = {}
+    conflicts: dict[str, Conflict] = Field(default_factory=dict)
+    resolutions: Resolutions = Field(default_factory=dict)
     updated_hlc: str = ""
 
     @property

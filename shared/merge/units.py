@@ -37,11 +37,11 @@ class UnitState(BaseModel):
 
     id: str
     ops: OpTable = Field(default_factory=OpTable)
-    fields: dict[str, Write] = {}
-    superseded: dict[str, Write] = {}
-    events: dict[str, UnitEvent] = {}
-    conflicts: dict[str, Conflict] = {}
-    resolutions: Resolutions = {}
+    fields: dict[str, Write] = Field(default_factory=dict)
+    superseded: dict[str, Write] = Field(default_factory=dict)
+    events: dict[str, UnitEvent] = Field(default_factory=dict)
+    conflicts: dict[str, Conflict] = Field(default_factory=dict)
+    resolutions: Resolutions = Field(default_factory=dict)
     updated_hlc: str = ""
 
     @property
