@@ -493,6 +493,7 @@ class Replay:
                 backoff = Backoff(
                     base_s=APP.retry_base_s,
                     cap_s=APP.retry_cap_s,
+                    unreachable_cap_s=APP.retry_unreachable_cap_s,
                     rng=random.Random(f"{self.ctx.seed}:{speed}:{index}"),
                 )
                 schedulers.append(
@@ -808,7 +809,8 @@ def _report(window: Window, cfg: Config, runs: dict[int, SpeedRun]) -> BenchResu
     result.notes.append(
         f"{cfg.devices} devices ({consoles} consoles, {cfg.devices - consoles} unit terminals), "
         f"app sync defaults (periodic {APP.periodic_s:.0f} s, retry backoff "
-        f"{APP.retry_base_s:.0f}-{APP.retry_cap_s:.0f} s, live SSE); dropouts every "
+        f"{APP.retry_base_s:.0f}-{APP.retry_unreachable_cap_s:.0f} s while unreachable, "
+        f"up to {APP.retry_cap_s:.0f} s on server errors, live SSE); dropouts every "
         f"{cfg.dropout_gap_s:.0f} s on average per device (wall clock), "
         f"{cfg.dropout_s[0]}-{cfg.dropout_s[1]} s each; per request "
         + ", ".join(

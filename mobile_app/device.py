@@ -60,6 +60,9 @@ class DeviceSettings:
     periodic_s: float = 30.0
     retry_base_s: float = 1.0
     retry_cap_s: float = 300.0
+    """Longest wait after a failure while the server answers with trouble (5xx)."""
+    retry_unreachable_cap_s: float = 30.0
+    """Longest wait while the server cannot be reached at all (see ``sync.backoff``)."""
     timeout_s: float = 15.0
 
     @property
@@ -177,7 +180,11 @@ class DeviceAccess:
         scheduler = SyncScheduler(
             client,
             periodic_s=settings.periodic_s,
-            backoff=Backoff(base_s=settings.retry_base_s, cap_s=settings.retry_cap_s),
+            backoff=Backoff(
+                base_s=settings.retry_base_s,
+                cap_s=settings.retry_cap_s,
+                unreachable_cap_s=settings.retry_unreachable_cap_s,
+            ),
             on_status=sync.publish,
             live=settings.live,
         )

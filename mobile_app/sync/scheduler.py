@@ -1,5 +1,6 @@
 """When to sync: at once after a local write or a live announcement, periodically while
-online, and after an exponential backoff with jitter while the connection is down.
+online, and after an exponential backoff with jitter after a failure (at most 30 s while the
+server cannot be reached, see ``backoff``).
 
 APScheduler owns the timing; a dirty flag makes sure a trigger that arrives while a round is
 running is never lost (the round simply goes again).
@@ -117,8 +118,9 @@ class SyncScheduler:
             self._publish(connectivity=Connectivity.LOCKED_OUT, problem=failure.words)
             self._stopped = True
             return
-        delay = self.backoff.next_delay()
-        kind = Connectivity.OFFLINE if isinstance(failure, Offline) else Connectivity.ONLINE
+        unreachable = isinstance(failure, Offline)
+        delay = self.backoff.next_delay(unreachable=unreachable)
+        kind = Connectivity.OFFLINE if unreachable else Connectivity.ONLINE
         log.info("sync failed (%s); retrying in %.1f s", type(failure).__name__, delay)
         self._publish(
             connectivity=kind,

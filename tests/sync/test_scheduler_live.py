@@ -5,6 +5,7 @@ touching it."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 from mobile_app.sync.backoff import Backoff
@@ -51,6 +52,40 @@ def test_a_tablet_that_draws_near_zero_retry_delays_keeps_retrying_until_the_lin
 
     with proxy:
         run(night())
+
+
+def test_after_a_long_outage_the_next_try_is_still_due_within_half_a_minute(enroll, live):
+    """An hour without a link has run the backoff up to its ceiling: while the server cannot be
+    reached, that ceiling is 30 s, so the board is fresh soon after the hotspot returns."""
+    proxy = run_in_thread(int(live.url.rsplit(":", 1)[1]))
+    tablet = enroll("tablet-outage", url=f"http://127.0.0.1:{proxy.port}")
+    offline: list[SyncStatus] = []
+
+    def seen(status: SyncStatus) -> None:
+        if status.connectivity is Connectivity.OFFLINE and status.next_retry_ms is not None:
+            offline.append(status)
+
+    async def outage() -> None:
+        client = tablet.client()
+        # As if it had failed all hour; this seed draws 40 s from the 5-minute envelope.
+        backoff = Backoff(failures=40, rng=random.Random(1))
+        scheduler = SyncScheduler(client, periodic_s=3600, backoff=backoff, on_status=seen)
+        try:
+            proxy.partition()
+            await scheduler.start()
+            deadline = time.monotonic() + 10
+            while not offline:
+                assert time.monotonic() < deadline, f"never failed: {scheduler.status}"
+                await asyncio.sleep(0.05)
+        finally:
+            await scheduler.stop()
+            await client.aclose()
+
+    with proxy:
+        run(outage())
+    [status] = offline[:1]
+    assert status.next_retry_ms is not None
+    assert status.next_retry_ms - time.time() * 1000 <= 30_000
 
 
 def test_a_refused_push_goes_again_as_soon_as_the_server_hears_of_the_call(enroll, live):
