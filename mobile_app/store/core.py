@@ -147,12 +147,14 @@ class StoreCore:
     def rebuild(self, kind: Entity, entity_id: str) -> None:
         """Re-derive one entity from the op log (after a CorruptEntity error)."""
         with self._write(local=True) as s:
-            if self._unlocked().rebuild(s, kind, entity_id) is None:
-                raise UnknownEntity(kind.value, entity_id)
+            rebuilt = self._unlocked().rebuild(s, kind, entity_id)
+        if rebuilt is None:  # (what the rebuild learned, e.g. that a resync is needed, is kept)
+            raise UnknownEntity(kind.value, entity_id)
         self._listeners.notify(StoreChange(ChangeKind.REBUILT, frozenset({(kind, entity_id)})))
 
     def repair(self) -> list[EntityKey]:
-        """Check every entity row and rebuild the damaged ones; returns what was rebuilt."""
+        """Check every entity row and rebuild the damaged ones; returns what was rebuilt (a row
+        with nothing on the device to rebuild it from waits for the resync this asks for)."""
         repo = self._repo_or_raise()
         damaged: list[EntityKey] = []
         with self._read() as s:
@@ -162,9 +164,17 @@ class StoreCore:
                 repo.decoded(Entity(kind), entity_id, blob)
             except CorruptEntity:
                 damaged.append((Entity(kind), entity_id))
+        rebuilt = []
         for key in damaged:
-            self.rebuild(*key)
-        return damaged
+            try:
+                self.rebuild(*key)
+            except UnknownEntity:
+                # Nothing here to rebuild it from (its snapshot base was damaged too): the
+                # resync that asked for brings it back from the server.
+                log.error("%s/%s cannot be rebuilt on this device; resyncing", *key)
+                continue
+            rebuilt.append(key)
+        return rebuilt
 
     # Plumbing ----------------------------------------------------------------------------
     def _repo_or_raise(self, *, touch: bool = False) -> Repository:

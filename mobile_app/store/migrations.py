@@ -12,12 +12,16 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine
 
 from mobile_app.store.errors import StoreError
-from mobile_app.store.repository import get_meta, set_meta
+from mobile_app.store.repository import RESYNC_NEEDED, get_meta, set_meta
 from mobile_app.store.schema import SCHEMA_VERSION, DeviceTable, EntityBaseRow
 
 
 def _add_entity_base(connection: Connection) -> None:
+    """Entities this store adopted from a snapshot before bases existed have no base, and their
+    history is not in the log: one resync (a full pull, or a snapshot, whose states become
+    bases) makes every entity rebuildable again."""
     DeviceTable.metadata.tables[EntityBaseRow.__tablename__].create(connection, checkfirst=True)
+    set_meta(connection, **{RESYNC_NEEDED: 1})
 
 
 STEPS: dict[int, Callable[[Connection], None]] = {1: _add_entity_base}

@@ -26,6 +26,7 @@ from mobile_app.store.core import MERGE_BUDGET_S, StoreCore
 from mobile_app.store.errors import ServerAhead
 from mobile_app.store.listeners import ChangeKind, StoreChange
 from mobile_app.store.repository import (
+    RESYNC_NEEDED,
     EntityKey,
     Repository,
     SealedRow,
@@ -317,10 +318,17 @@ class StoreReplication(StoreCore):
         with self._write(local=False) as s:
             set_meta(s, cursor=cursor)
 
+    @property
+    def resync_needed(self) -> bool:
+        """History only the server has was lost here (a damaged snapshot base): pull again."""
+        return self._meta().get(RESYNC_NEEDED) == "1"
+
     def reset_cursor(self) -> None:
-        """Pull everything again from the start (the server asked for a resync)."""
+        """Pull everything again from the start (the server asked for a resync, or this store
+        lost history); a log the server has compacted meanwhile answers with a snapshot."""
         with self._write(local=False) as s:
             set_meta(s, cursor=0)
+            delete_meta(s, RESYNC_NEEDED)
 
     def _observe_pulled(self, ops: Sequence[Op], remeasure: list[int | None]) -> None:
         """Observe the latest stamp (fixed-width stamps sort as text); only if it is too far

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from mobile_app.store.cache import SealedCache
 from mobile_app.store.codec import BASE_TABLE, CorruptEntity, RecordCodec, kind_of
+from mobile_app.store.errors import CorruptRecord
 from mobile_app.store.schema import DeviceTable, EntityBaseRow, EntityRow, MetaRow, OpLogRow
 from shared.domain import ConflictRecord, Incident, Unit
 from shared.merge import apply_op, new_state
@@ -81,6 +82,12 @@ _SAVE_BASE = _upsert(_BASE, ("kind", "entity_id"))
 _LOAD_BASE = select(_BASE.c.state).where(
     _BASE.c.kind == bindparam("kind"), _BASE.c.entity_id == bindparam("entity_id")
 )
+_DROP_BASE = delete(_BASE).where(
+    _BASE.c.kind == bindparam("kind"), _BASE.c.entity_id == bindparam("entity_id")
+)
+RESYNC_NEEDED = "resync_needed"
+"""Meta key: set when history only the server has was lost here; the sync client then pulls
+everything again (or loads a snapshot) and clears it."""
 
 
 def _sql(statement: Any) -> str:
@@ -186,8 +193,24 @@ class Repository:
 
     def rebuild(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """Re-derive an entity from its snapshot base (if it was adopted from one) and every op
-        the log holds for it, and save it.  A damaged base raises ``CorruptRecord``."""
-        state = self.base(s, kind, entity_id)
+        the log holds for it, and save it.
+
+        A damaged base cannot be re-derived here (only the server has that history): it is
+        dropped, the entity rebuilt from the log alone for now, and a resync asked for
+        (``RESYNC_NEEDED``), which brings the history back at the next sync.  Refusing instead
+        would leave a merge, or a re-stamped outbox, stuck on one bad record.
+        """
+        try:
+            state = self.base(s, kind, entity_id)
+        except CorruptRecord as damaged:
+            log.error(
+                "%s is damaged: %s; rebuilding from the op log and resyncing with the server",
+                damaged.where,
+                damaged.reason,
+            )
+            _db(s).execute(_DROP_BASE, {"kind": kind.value, "entity_id": entity_id})
+            set_meta(s, **{RESYNC_NEEDED: 1})
+            state = None
         for op in self.ops_for(s, kind, entity_id):
             state = state or new_state(op)
             apply_op(state, op)

@@ -126,6 +126,9 @@ class SyncClient:
             await self._merge_held()
 
     async def _sync_once(self) -> RoundResult:
+        if self.store.resync_needed:
+            log.warning("this device lost history only the server has: pulling everything again")
+            self.store.reset_cursor()
         pushed = pulled = 0
         last_error: Offline | None = None
         for _ in range(len(self.servers)):

@@ -11,10 +11,10 @@ import sqlite3
 
 import pytest
 
-from mobile_app.store import CorruptRecord, LocalStore
+from mobile_app.store import LocalStore
 from shared.merge import Replica
 from shared.protocol import Entity, Op
-from tests.device.conftest import MakeStore
+from tests.device.conftest import MakeStore, as_changes
 from tests.device.test_corruption import _flip_a_byte
 from tests.simulation import replay
 
@@ -88,19 +88,30 @@ def test_a_second_snapshot_replaces_the_first_as_the_base(make_store: MakeStore,
     assert store.snapshot() == replay(history).snapshot()
 
 
-def test_a_damaged_snapshot_base_is_named_and_the_row_left_as_it_was(
-    make_store: MakeStore, history: list[Op]
+def test_a_damaged_snapshot_base_is_named_and_a_resync_asked_for(
+    make_store: MakeStore, history: list[Op], caplog: pytest.LogCaptureFixture
 ):
+    """Only the server still has what the base summarised: the row is rebuilt from the log
+    for now (a merge or a re-stamp must not stick on one bad record), and the next sync pulls
+    everything again, which brings the history back."""
     store = make_store()
     incident_id = history[0].entity_id
     _started_from_snapshot(store, history)
-    before = store.incident(incident_id)
+    mine = store.add_note(incident_id, "written here, not sent yet")
+    assert not store.resync_needed
     db = sqlite3.connect(store.path)
     with db:
         db.execute("update entity_base set state = x'00' where entity_id = ?", (incident_id,))
     db.close()
+    _flip_a_byte(store.path, incident_id)
 
-    with pytest.raises(CorruptRecord, match=rf"entity_base\[incident/{incident_id}\]"):
-        store.rebuild(Entity.INCIDENT, incident_id)
+    store.rebuild(Entity.INCIDENT, incident_id)
 
-    assert store.incident(incident_id) == before
+    assert f"entity_base[incident/{incident_id}].state is damaged" in caplog.text
+    assert [n.text for n in store.incident(incident_id).notes] == ["written here, not sent yet"]
+    assert store.resync_needed
+    store.reset_cursor()
+    assert store.cursor == 0 and not store.resync_needed
+    store.apply_pulled(as_changes(history), cursor=len(history))  # the server's log again
+    assert store.snapshot() == replay([*history, mine]).snapshot()
+    assert store.pending_ops() == [mine]

@@ -48,6 +48,7 @@ def test_a_store_from_before_snapshot_bases_is_upgraded_and_keeps_its_data(
     reopened = LocalStore.unlock(store.path, PIN)
     try:
         assert _schema(store.path) == str(SCHEMA_VERSION)
+        assert reopened.resync_needed  # snapshots it adopted before had no base: pull again
         assert reopened.incident(op.entity_id).location.address == "1 Old Rd"
         assert reopened.pending_ops()[0] == op
         _started_from_snapshot(reopened, history)

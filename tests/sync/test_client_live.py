@@ -259,3 +259,47 @@ def test_a_tablet_enrolled_after_the_log_was_compacted_starts_from_a_snapshot(tm
         assert "after the snapshot" in {n.text for n in newcomer.store.incident(inc).notes}
         writer.store.lock()
         newcomer.store.lock()
+
+
+def test_a_tablet_that_lost_snapshot_history_gets_it_back_at_the_next_sync(tmp_path):
+    """Storage damage to an entity adopted from a snapshot and to its base: only the server has
+    that history, so the store asks for a resync and the next round restores it."""
+    import sqlite3
+
+    from shared.api import Role
+    from shared.protocol import Entity
+    from sync_server.jobs.maintenance import compact_changes
+    from sync_server.testing import sqlite_url, start_server
+    from tests.sync.conftest import enroll_device
+
+    workdir = tmp_path / "server"
+    workdir.mkdir()
+    with start_server(
+        sqlite_url(workdir / "s.db"), workdir=workdir, jobs_enabled=False, compaction_keep_seconds=0
+    ) as server:
+        server.add_user("alice", PASSWORD, Role.DISPATCHER)
+        writer = enroll_device(server, tmp_path, "old-hand")
+        inc = writer.store.create_incident(CALL, 2, "first narrative").entity_id
+        writer.store.add_note(inc, "second unit requested")
+        writer.sync()
+        writer.sync()
+        assert compact_changes(server.context()) > 0
+        newcomer = enroll_device(server, tmp_path, "newcomer")
+        newcomer.sync()
+        assert newcomer.store.incident(inc).caller.name == "Ada Lovelace"
+
+        db = sqlite3.connect(newcomer.store.path)
+        with db:
+            db.execute("update entity_base set state = x'00' where entity_id = ?", (inc,))
+            db.execute("update entity set state = x'00' where entity_id = ?", (inc,))
+        db.close()
+        assert (Entity.INCIDENT, inc) not in newcomer.store.repair()  # nothing here to do it
+        assert newcomer.store.resync_needed
+
+        newcomer.sync()
+
+        assert not newcomer.store.resync_needed
+        assert newcomer.store.snapshot() == writer.store.snapshot()
+        newcomer.store.add_note(inc, "after the repair")  # and the record is usable again
+        writer.store.lock()
+        newcomer.store.lock()
