@@ -52,9 +52,13 @@ class Session:
         assert self.app.workspace is not None, "the app is locked"
         return self.app.workspace.store
 
-    async def sync_settled(self, timeout_s: float = 20.0) -> None:
+    async def sync_settled(self, timeout_s: float = 20.0, quiet_s: float = 3.0) -> None:
         """Let the sync round a write (or the unlock) started finish, then let the screen
-        catch up: against an unreachable server it fails at once and the bar says Offline."""
+        catch up: against an unreachable server it fails at once and the bar says Offline.
+
+        Returns only when the next try is at least ``quiet_s`` away: the retry delay is drawn
+        at random (full jitter), and one starting while the test reads the bar would show
+        "Syncing" instead of what the failed round left."""
         assert self.app.workspace is not None, "the app is locked"
         sync = self.app.workspace.sync
         assert isinstance(sync, WatchedSync) and sync.scheduler is not None
@@ -66,7 +70,7 @@ class Session:
             away; a trigger during a failing round waits for it, as offline it should)."""
             job = scheduler._scheduler.get_job("sync")
             due = job is not None and job.next_run_time <= datetime.now(UTC) + timedelta(
-                seconds=0.5
+                seconds=quiet_s
             )
             return scheduler._running or due
 

@@ -49,7 +49,9 @@ class OfflineDevice(DeviceAccess):
                 idle_s=idle_s,
                 idle_clock=idle_clock,
                 live=False,
-                retry_base_s=60.0,  # refused connections: do not spin while a test runs
+                # Refused connections: do not spin while a test runs.
+                retry_base_s=60.0,
+                retry_unreachable_cap_s=60.0,
                 timeout_s=2.0,
             )
         )
