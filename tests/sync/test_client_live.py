@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,7 @@ from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity
 from shared.lifecycle import UnitStatus
 from shared.protocol import IncidentFields
+from sync_server.testing import LiveServer
 from tests.chaos.faulty_proxy import run_in_thread
 from tests.sync.conftest import PASSWORD, PIN, Device, run
 
@@ -227,11 +231,11 @@ def test_unit_status_moves_sync_with_their_real_times(enroll, live):
     assert assignment.dispatched_ms is not None and assignment.enroute_ms is not None
 
 
-def test_a_tablet_enrolled_after_the_log_was_compacted_starts_from_a_snapshot(tmp_path):
+@contextmanager
+def _compacting_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A real server whose whole change log can be compacted at once (no keep window)."""
     from shared.api import Role
-    from sync_server.jobs.maintenance import compact_changes
     from sync_server.testing import sqlite_url, start_server
-    from tests.sync.conftest import enroll_device
 
     workdir = tmp_path / "server"
     workdir.mkdir()
@@ -239,6 +243,14 @@ def test_a_tablet_enrolled_after_the_log_was_compacted_starts_from_a_snapshot(tm
         sqlite_url(workdir / "s.db"), workdir=workdir, jobs_enabled=False, compaction_keep_seconds=0
     ) as server:
         server.add_user("alice", PASSWORD, Role.DISPATCHER)
+        yield server
+
+
+def test_a_tablet_enrolled_after_the_log_was_compacted_starts_from_a_snapshot(tmp_path):
+    from sync_server.jobs.maintenance import compact_changes
+    from tests.sync.conftest import enroll_device
+
+    with _compacting_server(tmp_path) as server:
         writer = enroll_device(server, tmp_path, "old-hand")
         inc = writer.store.create_incident(CALL, 2, "first narrative").entity_id
         for n in range(5):
@@ -266,18 +278,11 @@ def test_a_tablet_that_lost_snapshot_history_gets_it_back_at_the_next_sync(tmp_p
     that history, so the store asks for a resync and the next round restores it."""
     import sqlite3
 
-    from shared.api import Role
     from shared.protocol import Entity
     from sync_server.jobs.maintenance import compact_changes
-    from sync_server.testing import sqlite_url, start_server
     from tests.sync.conftest import enroll_device
 
-    workdir = tmp_path / "server"
-    workdir.mkdir()
-    with start_server(
-        sqlite_url(workdir / "s.db"), workdir=workdir, jobs_enabled=False, compaction_keep_seconds=0
-    ) as server:
-        server.add_user("alice", PASSWORD, Role.DISPATCHER)
+    with _compacting_server(tmp_path) as server:
         writer = enroll_device(server, tmp_path, "old-hand")
         inc = writer.store.create_incident(CALL, 2, "first narrative").entity_id
         writer.store.add_note(inc, "second unit requested")
