@@ -153,12 +153,19 @@ class StoreCore:
         self._listeners.notify(StoreChange(ChangeKind.REBUILT, frozenset({(kind, entity_id)})))
 
     def repair(self) -> list[EntityKey]:
-        """Check every entity row and rebuild the damaged ones; returns what was rebuilt (a row
-        with nothing on the device to rebuild it from waits for the resync this asks for)."""
+        """Check every entity row and snapshot base; rebuild the damaged rows and returns them.
+
+        A damaged base, or a row with nothing on the device to rebuild it from, is left to the
+        resync this asks for (only the server still has that history)."""
         repo = self._repo_or_raise()
         damaged: list[EntityKey] = []
         with self._read() as s:
             rows = s.exec(select(EntityRow.kind, EntityRow.entity_id, EntityRow.state)).all()
+            bad_bases = repo.damaged_bases(s)
+        if bad_bases:
+            with self._write(local=False) as s:
+                for base_kind, base_id, failure in bad_bases:
+                    repo.drop_base(s, base_kind, base_id, failure)
         for kind, entity_id, blob in rows:
             try:
                 repo.decoded(Entity(kind), entity_id, blob)

@@ -200,17 +200,7 @@ class Repository:
         (``RESYNC_NEEDED``), which brings the history back at the next sync.  Refusing instead
         would leave a merge, or a re-stamped outbox, stuck on one bad record.
         """
-        try:
-            state = self.base(s, kind, entity_id)
-        except CorruptRecord as damaged:
-            log.error(
-                "%s is damaged: %s; rebuilding from the op log and resyncing with the server",
-                damaged.where,
-                damaged.reason,
-            )
-            _db(s).execute(_DROP_BASE, {"kind": kind.value, "entity_id": entity_id})
-            set_meta(s, **{RESYNC_NEEDED: 1})
-            state = None
+        state = self.base(s, kind, entity_id)
         for op in self.ops_for(s, kind, entity_id):
             state = state or new_state(op)
             apply_op(state, op)
@@ -229,9 +219,32 @@ class Repository:
         _db(s).execute(_SAVE_BASE, row)
 
     def base(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
+        """The entity's snapshot base (write transactions only: a damaged one is dropped)."""
         found = _db(s).execute(_LOAD_BASE, {"kind": kind.value, "entity_id": entity_id})
         blob = found.scalar()
-        return None if blob is None else self.codec.open_base(kind, entity_id, blob)
+        if blob is None:
+            return None
+        try:
+            return self.codec.open_base(kind, entity_id, blob)
+        except CorruptRecord as damaged:
+            self.drop_base(s, kind, entity_id, damaged)
+            return None
+
+    def damaged_bases(self, s: Tx) -> list[tuple[Entity, str, CorruptRecord]]:
+        """Every snapshot base that no longer opens (a read: ``drop_base`` them after)."""
+        damaged = []
+        for kind, entity_id, blob in _db(s).execute(select(_BASE)):
+            try:
+                self.codec.open_base(Entity(kind), entity_id, blob)
+            except CorruptRecord as failure:
+                damaged.append((Entity(kind), entity_id, failure))
+        return damaged
+
+    def drop_base(self, s: Tx, kind: Entity, entity_id: str, damaged: CorruptRecord) -> None:
+        """Forget a damaged base and ask for the resync that brings its history back."""
+        log.error("%s is damaged: %s; resyncing with the server", damaged.where, damaged.reason)
+        _db(s).execute(_DROP_BASE, {"kind": kind.value, "entity_id": entity_id})
+        set_meta(s, **{RESYNC_NEEDED: 1})
 
     # Op log ------------------------------------------------------------------------------
     def append(self, s: Tx, ops: Sequence[tuple[Op, int | None]]) -> None:

@@ -115,3 +115,27 @@ def test_a_damaged_snapshot_base_is_named_and_a_resync_asked_for(
     store.apply_pulled(as_changes(history), cursor=len(history))  # the server's log again
     assert store.snapshot() == replay([*history, mine]).snapshot()
     assert store.pending_ops() == [mine]
+
+
+def test_repair_finds_a_damaged_base_behind_a_healthy_row_and_asks_for_a_resync(
+    make_store: MakeStore, history: list[Op], caplog: pytest.LogCaptureFixture
+):
+    store = make_store()
+    incident_id = history[0].entity_id
+    _started_from_snapshot(store, history)
+    before = store.snapshot()
+    db = sqlite3.connect(store.path)
+    with db:
+        db.execute("update entity_base set state = x'00' where entity_id = ?", (incident_id,))
+    db.close()
+
+    assert store.repair() == []  # no row to rebuild
+
+    assert store.resync_needed
+    assert f"entity_base[incident/{incident_id}].state is damaged" in caplog.text
+    assert store.snapshot() == before  # the row itself was fine and is untouched
+    store.reset_cursor()
+    _started_from_snapshot(store, history)  # the resync: the server's log was compacted
+    _flip_a_byte(store.path, incident_id)
+    store.rebuild(Entity.INCIDENT, incident_id)
+    assert store.snapshot() == before
