@@ -21,7 +21,7 @@ from shared.lifecycle import (
 )
 from shared.merge.incidents import IncidentState
 from shared.merge.replica import EntityState
-from shared.merge.units import UnitState
+from shared.merge.units import UnitState, unit_headline
 from shared.protocol import (
     Body,
     IncidentCreate,
@@ -178,7 +178,9 @@ class Commands:
         event_ms: int | None = None,
         late: bool = False,
     ) -> Op:
-        view = state.view()
+        # The headline folds the events once; the full view would also build a read model of
+        # every event in the unit's history, which grows all shift.
+        view = unit_headline(state)
         try:
             unit_transition(view.status, status)
         except IllegalTransition as illegal:
