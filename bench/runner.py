@@ -26,6 +26,7 @@ BENCHMARK_NAMES = (
     "local_write",
     "initial_sync",
     "merge_existing",
+    "unit_history",
     "write_during_merge",
     "naive_sync",
     "sf_replay",
