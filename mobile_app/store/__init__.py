@@ -42,7 +42,7 @@ from mobile_app.store.idle import DEFAULT_IDLE_SECONDS, IdleLock
 from mobile_app.store.kdf import KdfParams
 from mobile_app.store.listeners import ChangeKind, StoreChange
 from mobile_app.store.local_store import LocalStore
-from mobile_app.store.replication import MergeResult
+from mobile_app.store.replication import MergeResult, SnapshotProgress
 from mobile_app.store.vault import MAX_PIN_ATTEMPTS
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "LocalStore",
     "MergeResult",
     "ServerAhead",
+    "SnapshotProgress",
     "StoreChange",
     "StoreError",
     "StoreExists",

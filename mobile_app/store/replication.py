@@ -55,6 +55,18 @@ class MergeResult:
     chunks: int
 
 
+@dataclass(frozen=True)
+class SnapshotProgress:
+    """How far a snapshot load got: the cursor its first page named (where pulling resumes
+    once every page is in) and the ``after`` of its next page (None: every page is in)."""
+
+    cursor: int
+    next_after: str | None
+
+
+_SNAPSHOT_CURSOR = "snapshot_cursor"
+_SNAPSHOT_NEXT = "snapshot_next_after"
+
 _DAMAGED = b""
 """Stands for an entity row that could not be read when its merge was prepared."""
 
@@ -292,7 +304,12 @@ class StoreReplication(StoreCore):
                 set_meta(s, acked_seq=last_seq)
         self._listeners.notify(StoreChange(ChangeKind.ACKED))
 
-    def adopt_snapshot(self, states: Sequence[EntityState]) -> None:
+    def adopt_snapshot(
+        self,
+        states: Sequence[EntityState],
+        *,
+        progress: SnapshotProgress | None = None,
+    ) -> None:
         """Take the server's merged states (a resync after the change log was compacted).
 
         Every op this device holds for an entity is applied again on top of the server's state:
@@ -300,6 +317,9 @@ class StoreReplication(StoreCore):
         work above all) is kept.  Entities the snapshot does not mention are left as they are.
         The server's state is also kept as the entity's base: the log no longer holds the
         history it summarises, and a rebuild (damaged row, re-stamped outbox) starts from it.
+
+        ``progress`` (where the snapshot started and where its next page starts) commits with
+        the page, so a cut resumes at the next page instead of the first.
         """
         with self._write(local=False) as s:
             repo = self._unlocked()
@@ -308,8 +328,24 @@ class StoreReplication(StoreCore):
                 for op in repo.ops_for(s, kind_of(state), state.id):
                     apply_op(state, op)
                 repo.save(s, state)
+            if progress is not None:
+                set_meta(
+                    s,
+                    **{
+                        _SNAPSHOT_CURSOR: progress.cursor,
+                        _SNAPSHOT_NEXT: progress.next_after or "",
+                    },
+                )
         keys = frozenset((kind_of(state), state.id) for state in states)
         self._listeners.notify(StoreChange(ChangeKind.MERGED, keys))
+
+    @property
+    def snapshot_progress(self) -> SnapshotProgress | None:
+        """A snapshot load that was cut before ``resume_from``: where to go on."""
+        meta = self._meta()
+        if _SNAPSHOT_CURSOR not in meta:
+            return None
+        return SnapshotProgress(int(meta[_SNAPSHOT_CURSOR]), meta.get(_SNAPSHOT_NEXT) or None)
 
     def resume_from(self, cursor: int) -> None:
         """Pull on from ``cursor`` (the first snapshot page's) once every page is adopted."""
@@ -317,6 +353,8 @@ class StoreReplication(StoreCore):
             raise ValueError("a cursor is never negative")
         with self._write(local=False) as s:
             set_meta(s, cursor=cursor)
+            delete_meta(s, _SNAPSHOT_CURSOR)
+            delete_meta(s, _SNAPSHOT_NEXT)
 
     @property
     def resync_needed(self) -> bool:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import ValidationError
 
+from mobile_app.store import SnapshotProgress
 from mobile_app.sync.batching import PullBatch
 from mobile_app.sync.errors import (
     DeviceRevoked,
@@ -233,10 +234,12 @@ class SyncClient:
 
     async def _load_snapshot(self) -> None:
         """The log we would resume from was compacted: adopt the server's merged states page
-        by page, then pull on from the first page's cursor."""
-        after: str | None = None
-        first_cursor: int | None = None
-        while True:
+        by page, then pull on from the first page's cursor.  Each page commits with how far
+        the load got, so a cut goes on from the next page, not from the first."""
+        progress = self.store.snapshot_progress
+        after, first_cursor = (progress.next_after, progress.cursor) if progress else (None, None)
+        done = progress is not None and progress.next_after is None
+        while not done:
             query = f"?limit={self.page_limit}" + (f"&after={after}" if after else "")
             reply = await self._send("GET", api.SNAPSHOT + query, "")
             if reply.status_code != 200:
@@ -249,10 +252,10 @@ class SyncClient:
             if first_cursor is None:
                 first_cursor = page.cursor
             states = [_state_of(e) for e in page.entities]
-            await asyncio.to_thread(self.store.adopt_snapshot, states)
-            if page.next_after is None:
-                break
-            after = page.next_after
+            reached = SnapshotProgress(first_cursor, page.next_after)
+            await asyncio.to_thread(self.store.adopt_snapshot, states, progress=reached)
+            after, done = page.next_after, page.next_after is None
+        assert first_cursor is not None
         self.store.resume_from(first_cursor)
 
     async def _refresh(self) -> None:

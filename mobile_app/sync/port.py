@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from mobile_app.store import SnapshotProgress
 from shared.merge.replica import EntityState
 from shared.protocol import Op, PullPage
 
@@ -33,7 +34,12 @@ class Replicating(Protocol):
 
     def reset_cursor(self) -> None: ...
 
-    def adopt_snapshot(self, states: Sequence[EntityState]) -> None: ...
+    def adopt_snapshot(
+        self, states: Sequence[EntityState], *, progress: SnapshotProgress | None = None
+    ) -> None: ...
+
+    @property
+    def snapshot_progress(self) -> SnapshotProgress | None: ...
 
     def resume_from(self, cursor: int) -> None: ...
 

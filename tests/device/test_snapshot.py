@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from mobile_app.store import LocalStore
+from mobile_app.store import LocalStore, SnapshotProgress
 from shared.merge import Replica
 from shared.protocol import Entity, Op
 from tests.device.conftest import MakeStore, as_changes
@@ -139,3 +139,22 @@ def test_repair_finds_a_damaged_base_behind_a_healthy_row_and_asks_for_a_resync(
     _flip_a_byte(store.path, incident_id)
     store.rebuild(Entity.INCIDENT, incident_id)
     assert store.snapshot() == before
+
+
+def test_a_snapshot_load_records_how_far_it_got_until_pulling_resumes(
+    make_store: MakeStore, history: list[Op]
+):
+    """Each page commits with the progress, so a cut load goes on where it stopped."""
+    store = make_store()
+    server = replay(history)
+    assert store.snapshot_progress is None
+
+    store.adopt_snapshot(list(server.incidents.values()), progress=SnapshotProgress(7, "unit/"))
+    assert store.snapshot_progress == SnapshotProgress(7, "unit/")
+    store.adopt_snapshot(list(server.units.values()), progress=SnapshotProgress(7, None))
+    assert store.snapshot_progress == SnapshotProgress(7, None)  # every page is in
+    assert store.cursor == 0  # pulling has not resumed yet
+
+    store.resume_from(7)
+    assert store.snapshot_progress is None and store.cursor == 7
+    assert store.snapshot() == server.snapshot()

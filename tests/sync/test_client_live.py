@@ -273,6 +273,51 @@ def test_a_tablet_enrolled_after_the_log_was_compacted_starts_from_a_snapshot(tm
         newcomer.store.lock()
 
 
+def test_a_snapshot_cut_midway_goes_on_from_the_next_page_not_the_first(tmp_path):
+    """A new tablet at the backup site loads the center's state over a hotspot that drops: the
+    pages it already adopted are not downloaded again."""
+    from mobile_app.store import ChangeKind
+    from sync_server.jobs.maintenance import compact_changes
+    from tests.sync.conftest import enroll_device
+
+    with _compacting_server(tmp_path) as server:
+        writer = enroll_device(server, tmp_path, "old-hand")
+        for n in range(45):
+            writer.store.upsert_unit(unit_id=f"SNAP{n:02d}", name=f"S{n}")
+        writer.sync()
+        writer.sync()
+        assert compact_changes(server.context()) > 0
+        newcomer = enroll_device(server, tmp_path, "newcomer")
+        proxy = run_in_thread(int(newcomer.url.rsplit(":", 1)[1]))
+        newcomer.url = f"http://127.0.0.1:{proxy.port}"
+        newcomer.page_limit = 10
+        adopted: list[str] = []
+        newcomer.store.listen(
+            lambda change: (
+                adopted.extend(key[1] for key in change.entities)
+                if change.kind is ChangeKind.MERGED and change.cursor is None
+                else None
+            )
+        )
+        with proxy:
+            # the sync request (answered "resync"), two snapshot pages, then the link drops
+            proxy.script(["pass", "pass", "pass", "cut_after_commit"])
+            with pytest.raises(Offline):
+                newcomer.sync()
+            progress = newcomer.store.snapshot_progress
+            assert progress is not None and progress.next_after is not None
+            assert len(adopted) == 20 and newcomer.store.cursor == 0
+
+            newcomer.sync()
+
+        assert newcomer.store.snapshot_progress is None
+        assert sorted(adopted) == sorted(set(adopted))  # no page adopted twice
+        assert {f"SNAP{n:02d}" for n in range(45)} <= {u.unit_id for u in newcomer.store.units()}
+        assert newcomer.store.snapshot() == writer.store.snapshot()
+        writer.store.lock()
+        newcomer.store.lock()
+
+
 def test_a_tablet_that_lost_snapshot_history_gets_it_back_at_the_next_sync(tmp_path):
     """Storage damage to an entity adopted from a snapshot and to its base: only the server has
     that history, so the store asks for a resync and the next round restores it."""
