@@ -10,15 +10,21 @@ this is the device's share, the part PowerSync's 27.6k rows/s desktop figure als
 Side by side in the same run: the unencrypted baseline ingesting the same pages in lockstep
 (page by page, alternating which store goes first), and the merge rules alone
 (``Replica.apply`` in memory: no decode, no store), the ceiling for this design.
+
+A new device does not replay the log, though: the sync client starts it from the server's
+snapshot (one merged state per incident or unit).  The same history as snapshot pages,
+decoded and adopted into another empty encrypted store, is the last figure: replay ÷ snapshot.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from contextlib import ExitStack
+from dataclasses import dataclass
 
 from bench.figures import BenchResult, Figure, Target, ratio
-from bench.ingest import check, disk_bytes, ingest, ingest_side_by_side
+from bench.ingest import check, disk_bytes, ingest, ingest_side_by_side, same_as_reference
 from bench.pages import PAGE_SIZE, encode_pages
 from bench.profiling import profiled
 from bench.runner import Benchmark, RunContext
@@ -26,11 +32,17 @@ from bench.stores import PlainStore, open_store
 from bench.timing import fmt_bytes, fmt_int, fmt_s, frozen_heap, timed
 from bench.workload import Fleet, replay
 from mobile_app.store import LocalStore
+from mobile_app.store.codec import kind_of
+from mobile_app.sync.snapshots import read_page
+from shared.api import EntitySnapshot, SnapshotPage
 from shared.hlc import system_ms
+from shared.merge import Replica
+from shared.merge.replica import EntityState
 from shared.protocol import Op
 
 TARGET = Target(">=", 30_000, "issue 6; PowerSync desktop 27.6k")
 SIDE_BY_SIDE_UP_TO = 10_000  # larger syncs run the encrypted store only (minutes per store)
+SNAPSHOT_PAGE = 500  # the server's largest snapshot page
 
 
 def run(ctx: RunContext) -> BenchResult:
@@ -106,6 +118,18 @@ def _one_size(ctx: RunContext, result: BenchResult, ops: list[Op], now: int) -> 
             f"(in-memory Replica.apply: {fmt_int(size / memory_s)} rows/s)",
         )
     )
+    snapshot = _snapshot_bootstrap(ctx, reference, label, now)
+    result.add(
+        ratio(
+            f"new device, {label} ops of history: replaying the log ÷ adopting the snapshot",
+            enc.seconds,
+            snapshot.seconds,
+            f"{fmt_s(enc.seconds)} ÷ {fmt_s(snapshot.seconds)} ({entities:,} merged states in "
+            f"{snapshot.pages} snapshot pages of {SNAPSHOT_PAGE}, decoded and adopted into an "
+            f"empty encrypted store: {fmt_int(entities / snapshot.seconds)} states/s; "
+            "how the sync client starts a new device)",
+        )
+    )
     result.extras[label] = {
         **{f"{name}": run.__dict__ for name, run in runs.items()},
         "in_memory_merge_s": memory_s,
@@ -113,7 +137,46 @@ def _one_size(ctx: RunContext, result: BenchResult, ops: list[Op], now: int) -> 
         "pages": len(pages),
         "wire_bytes": wire,
         "disk_bytes": disk,
+        "snapshot_s": snapshot.seconds,
     }
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    seconds: float
+    pages: int
+
+
+def _snapshot_bootstrap(ctx: RunContext, reference: Replica, label: str, now: int) -> Bootstrap:
+    """The same history as the server's snapshot: pages of merged states, each decoded and
+    adopted the way ``SyncClient`` does for a new device (the server's work is not timed)."""
+    states: list[EntityState] = [*reference.incidents.values(), *reference.units.values()]
+    pages = [
+        SnapshotPage(
+            cursor=now,
+            entities=[
+                EntitySnapshot(
+                    entity=kind_of(state).value,
+                    entity_id=state.id,
+                    state=json.loads(state.model_dump_json()),
+                )
+                for state in states[start : start + SNAPSHOT_PAGE]
+            ],
+            next_after=None,
+        ).model_dump_json()
+        for start in range(0, len(states), SNAPSHOT_PAGE)
+    ]
+    path = ctx.workdir / f"snapshot-{label}.db"
+    with open_store(path, f"bench-snapshot-{label}", LocalStore) as store, frozen_heap():
+
+        def adopt_all() -> None:
+            for data in pages:
+                store.adopt_snapshot(read_page(data.encode()).states)
+            store.resume_from(1)
+
+        _, seconds = timed(adopt_all)
+        same_as_reference(store, reference)
+    return Bootstrap(seconds, len(pages))
 
 
 def _profile_tail(ctx: RunContext, result: BenchResult, ops: list[Op], now: int) -> None:

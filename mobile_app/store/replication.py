@@ -323,11 +323,11 @@ class StoreReplication(StoreCore):
         """
         with self._write(local=False) as s:
             repo = self._unlocked()
+            repo.save_bases(s, states)
             for state in states:
-                repo.save_base(s, state)
                 for op in repo.ops_for(s, kind_of(state), state.id):
                     apply_op(state, op)
-                repo.save(s, state)
+            repo.save_rows(s, [repo.entity_row(state) for state in states])
             if progress is not None:
                 set_meta(
                     s,

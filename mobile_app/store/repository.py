@@ -99,6 +99,8 @@ _SAVE_ENTITY_SQL = _sql(_SAVE_ENTITY)
 _LOAD_ENTITY_SQL = _sql(_LOAD_ENTITY)
 _APPEND_OP_SQL = _sql(_APPEND_OP)
 _SET_META_SQL = _sql(_SET_META)
+_OPS_FOR_SQL = _sql(_OPS_FOR)
+_SAVE_BASE_SQL = _sql(_SAVE_BASE)
 _GET_META_SQL = _sql(select(_META.c.key, _META.c.value))
 
 
@@ -209,14 +211,17 @@ class Repository:
         return state
 
     # Snapshot bases --------------------------------------------------------------------
-    def save_base(self, s: Tx, state: EntityState) -> None:
-        """Keep ``state`` (as the server sent it) as what the log's ops build on."""
-        row = {
-            "kind": kind_of(state).value,
-            "entity_id": state.id,
-            "state": self.codec.seal_state(state, BASE_TABLE),
-        }
-        _db(s).execute(_SAVE_BASE, row)
+    def save_bases(self, s: Tx, states: Sequence[EntityState]) -> None:
+        """Keep ``states`` (as the server sent them) as what the log's ops build on."""
+        rows = [
+            {
+                "kind": kind_of(state).value,
+                "entity_id": state.id,
+                "state": self.codec.seal_state(state, BASE_TABLE),
+            }
+            for state in states
+        ]
+        _driver(s).executemany(_SAVE_BASE_SQL, rows)
 
     def base(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """The entity's snapshot base (write transactions only: a damaged one is dropped)."""
@@ -280,8 +285,8 @@ class Repository:
         _db(s).execute(_REPLACE_OP, params)
 
     def ops_for(self, s: Tx, kind: Entity, entity_id: str) -> list[Op]:
-        rows = _db(s).execute(_OPS_FOR, {"kind": kind.value, "entity_id": entity_id})
-        return self._open(rows)
+        params = {"kind": kind.value, "entity_id": entity_id}
+        return self._open(_driver(s).execute(_OPS_FOR_SQL, params).fetchall())
 
     def own_ops(self, s: Tx, device_id: str, after_seq: int, limit: int) -> list[Op]:
         params = {"device_id": device_id, "after": after_seq, "limit": limit}

@@ -36,10 +36,9 @@ from mobile_app.sync.errors import (
     SignInRequired,
 )
 from mobile_app.sync.port import Replicating
+from mobile_app.sync.snapshots import read_page
 from shared import api
-from shared.api import EntitySnapshot, RefreshRequest, SnapshotPage, TokenPair
-from shared.merge import IncidentState, UnitState
-from shared.merge.replica import EntityState
+from shared.api import RefreshRequest, TokenPair
 from shared.protocol import (
     MAX_BATCH,
     ErrorBody,
@@ -138,6 +137,10 @@ class SyncClient:
             # do, and the refused changes wait in the outbox for the next round.
             held_back: PushRefused | None = None
             try:
+                if self.store.cursor == 0:
+                    # A new device starts from the server's merged states, one per incident or
+                    # unit, instead of replaying every op ever made to them.
+                    await self._load_snapshot()
                 while True:
                     try:
                         batch, response = await self._round(push=held_back is None)
@@ -233,27 +236,29 @@ class SyncClient:
             raise Refused(error.detail)
 
     async def _load_snapshot(self) -> None:
-        """The log we would resume from was compacted: adopt the server's merged states page
-        by page, then pull on from the first page's cursor.  Each page commits with how far
-        the load got, so a cut goes on from the next page, not from the first."""
+        """Start from the server's merged states (a new device, or a log compacted past our
+        cursor): adopt them page by page, then pull on from the first page's cursor.  Each
+        page commits with how far the load got, so a cut goes on from the next page."""
         progress = self.store.snapshot_progress
         after, first_cursor = (progress.next_after, progress.cursor) if progress else (None, None)
         done = progress is not None and progress.next_after is None
+        recoveries = 0
         while not done:
             query = f"?limit={self.page_limit}" + (f"&after={after}" if after else "")
             reply = await self._send("GET", api.SNAPSHOT + query, "")
             if reply.status_code != 200:
-                raise (
-                    ServerTrouble(reply.status_code)
-                    if reply.status_code >= 500
-                    else Refused(f"snapshot refused (HTTP {reply.status_code})")
-                )
-            page = SnapshotPage.model_validate_json(reply.content)
+                # Like any refusal: a revoked device wipes, an expired token is refreshed and
+                # the page asked for again, anything else is raised for a person to see.
+                recoveries += 1
+                if recoveries > _MAX_RECOVERIES:
+                    raise Refused(f"snapshot refused (HTTP {reply.status_code})")
+                await self._recover(reply, 0)
+                continue
+            page = read_page(reply.content)
             if first_cursor is None:
                 first_cursor = page.cursor
-            states = [_state_of(e) for e in page.entities]
             reached = SnapshotProgress(first_cursor, page.next_after)
-            await asyncio.to_thread(self.store.adopt_snapshot, states, progress=reached)
+            await asyncio.to_thread(self.store.adopt_snapshot, page.states, progress=reached)
             after, done = page.next_after, page.next_after is None
         assert first_cursor is not None
         self.store.resume_from(first_cursor)
@@ -318,8 +323,3 @@ class SyncClient:
                         event = ""
         except (httpx.TransportError, httpx.DecodingError) as cut:
             raise Offline(f"{type(cut).__name__}: {cut}") from cut
-
-
-def _state_of(snapshot: EntitySnapshot) -> EntityState:
-    model = UnitState if snapshot.entity == "unit" else IncidentState
-    return model.model_validate(snapshot.state)

@@ -96,20 +96,43 @@ def test_a_lost_response_is_retried_without_applying_anything_twice(enroll, live
     assert _server_copies(observer, tablet.store.device_id) == [1, 2, 3]
 
 
-def test_a_cut_mid_transfer_resumes_from_the_last_page_it_finished(enroll, live):
-    writer = enroll("writer-pages")
-    for n in range(45):
-        writer.store.upsert_unit(unit_id=f"PAGE{n:02d}", name=f"P{n}")
+def test_a_new_tablet_starts_from_the_merged_states_not_every_change(enroll, live):
+    """A tablet enrolled at the backup site mid-incident: one state per incident, not the
+    hundred edits that led to it."""
+    writer = enroll("writer-history")
+    inc = writer.store.create_incident(CALL, 2, "first narrative").entity_id
+    for n in range(30):
+        writer.store.add_note(inc, f"update {n}")
     writer.sync()
 
+    newcomer = enroll("newcomer-history")
+    result = newcomer.sync()
+
+    assert result.pulled == 0  # nothing replayed: the snapshot already held all 31 changes
+    assert newcomer.store.incident(inc) == writer.store.incident(inc)
+    writer.store.add_note(inc, "after the newcomer joined")
+    writer.sync()
+    assert newcomer.sync().pulled == 1
+    assert newcomer.store.snapshot() == writer.store.snapshot()
+
+
+def test_a_cut_mid_transfer_resumes_from_the_last_page_it_finished(enroll, live):
+    writer = enroll("writer-pages")
     reader, proxy = _proxied(enroll, live, "reader-pages")
     reader.page_limit = 10
+    writer.store.upsert_unit(unit_id="FIRST", name="F")
+    writer.sync()
     with proxy:
+        reader.sync()  # on the air before the backlog: it catches up by pulling, not by snapshot
+        start = reader.store.cursor
+        for n in range(45):
+            writer.store.upsert_unit(unit_id=f"PAGE{n:02d}", name=f"P{n}")
+        writer.sync()
         proxy.script(["pass", "pass", "cut_after_commit"])
         with pytest.raises(Offline):
             reader.sync()
         checkpoint = reader.store.cursor
-        assert checkpoint > 0  # two pages merged and checkpointed before the cut
+        assert checkpoint > start  # two pages merged and checkpointed before the cut
         forwarded_before = proxy.stats.requests_forwarded
         reader.sync()
         assert proxy.stats.requests_forwarded - forwarded_before >= 1
@@ -300,8 +323,8 @@ def test_a_snapshot_cut_midway_goes_on_from_the_next_page_not_the_first(tmp_path
             )
         )
         with proxy:
-            # the sync request (answered "resync"), two snapshot pages, then the link drops
-            proxy.script(["pass", "pass", "pass", "cut_after_commit"])
+            # two snapshot pages (a new device starts from one), then the link drops
+            proxy.script(["pass", "pass", "cut_after_commit"])
             with pytest.raises(Offline):
                 newcomer.sync()
             progress = newcomer.store.snapshot_progress
