@@ -7,15 +7,13 @@ or an incident would silently lose its address, caller and notes on this tablet.
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from mobile_app.store import LocalStore, SnapshotProgress
 from shared.merge import Replica
 from shared.protocol import Entity, Op
 from tests.device.conftest import MakeStore, as_changes
-from tests.device.test_corruption import _flip_a_byte
+from tests.device.test_corruption import _damage, _flip_a_byte
 from tests.simulation import replay
 
 TRUE_NOW = 1_800_000_000_000
@@ -99,10 +97,7 @@ def test_a_damaged_snapshot_base_is_named_and_a_resync_asked_for(
     _started_from_snapshot(store, history)
     mine = store.add_note(incident_id, "written here, not sent yet")
     assert not store.resync_needed
-    db = sqlite3.connect(store.path)
-    with db:
-        db.execute("update entity_base set state = x'00' where entity_id = ?", (incident_id,))
-    db.close()
+    _damage(store.path, "update entity_base set state = x'00' where entity_id = ?", incident_id)
     _flip_a_byte(store.path, incident_id)
 
     store.rebuild(Entity.INCIDENT, incident_id)
@@ -124,10 +119,7 @@ def test_repair_finds_a_damaged_base_behind_a_healthy_row_and_asks_for_a_resync(
     incident_id = history[0].entity_id
     _started_from_snapshot(store, history)
     before = store.snapshot()
-    db = sqlite3.connect(store.path)
-    with db:
-        db.execute("update entity_base set state = x'00' where entity_id = ?", (incident_id,))
-    db.close()
+    _damage(store.path, "update entity_base set state = x'00' where entity_id = ?", incident_id)
 
     assert store.repair() == []  # no row to rebuild
 

@@ -12,17 +12,9 @@ from mobile_app.store import LocalStore, StoreError
 from mobile_app.store.schema import SCHEMA_VERSION
 from shared.protocol import Entity
 from tests.device.conftest import PIN, MakeStore
-from tests.device.test_corruption import _flip_a_byte
+from tests.device.test_corruption import _damage, _flip_a_byte
 from tests.device.test_snapshot import _started_from_snapshot
 from tests.simulation import replay
-
-
-def _rewrite(path: Path, *statements: str) -> None:
-    db = sqlite3.connect(path)
-    with db:
-        for statement in statements:
-            db.execute(statement)
-    db.close()
 
 
 def _schema(path: Path) -> str:
@@ -41,9 +33,8 @@ def test_a_store_from_before_snapshot_bases_is_upgraded_and_keeps_its_data(
     source = make_store("dev-src", "sam")
     history = [source.create_incident({"incident_type": "FSTRU", "address": "9 Elm St"}, 2)]
     store.lock()
-    _rewrite(
-        store.path, "drop table entity_base", "update meta set value = '1' where key = 'schema'"
-    )
+    _damage(store.path, "drop table entity_base")
+    _damage(store.path, "update meta set value = '1' where key = 'schema'")
 
     reopened = LocalStore.unlock(store.path, PIN)
     try:
@@ -67,13 +58,13 @@ def test_a_store_written_by_a_newer_app_is_refused_and_left_untouched(make_store
     op = store.create_incident({"incident_type": "FSTRU"}, 2)
     store.lock()
     newer = SCHEMA_VERSION + 1
-    _rewrite(store.path, f"update meta set value = '{newer}' where key = 'schema'")
+    _damage(store.path, f"update meta set value = '{newer}' where key = 'schema'")
 
     with pytest.raises(StoreError, match=r"newer app.*update the app"):
         LocalStore.unlock(store.path, PIN)
 
     assert _schema(store.path) == str(newer)
-    _rewrite(store.path, f"update meta set value = '{SCHEMA_VERSION}' where key = 'schema'")
+    _damage(store.path, f"update meta set value = '{SCHEMA_VERSION}' where key = 'schema'")
     reopened = LocalStore.unlock(store.path, PIN)
     assert reopened.pending_ops() == [op]
     reopened.lock()

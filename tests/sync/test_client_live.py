@@ -344,10 +344,9 @@ def test_a_snapshot_cut_midway_goes_on_from_the_next_page_not_the_first(tmp_path
 def test_a_tablet_that_lost_snapshot_history_gets_it_back_at_the_next_sync(tmp_path):
     """Storage damage to an entity adopted from a snapshot and to its base: only the server has
     that history, so the store asks for a resync and the next round restores it."""
-    import sqlite3
-
     from shared.protocol import Entity
     from sync_server.jobs.maintenance import compact_changes
+    from tests.device.test_corruption import _damage
     from tests.sync.conftest import enroll_device
 
     with _compacting_server(tmp_path) as server:
@@ -361,11 +360,10 @@ def test_a_tablet_that_lost_snapshot_history_gets_it_back_at_the_next_sync(tmp_p
         newcomer.sync()
         assert newcomer.store.incident(inc).caller.name == "Ada Lovelace"
 
-        db = sqlite3.connect(newcomer.store.path)
-        with db:
-            db.execute("update entity_base set state = x'00' where entity_id = ?", (inc,))
-            db.execute("update entity set state = x'00' where entity_id = ?", (inc,))
-        db.close()
+        for table in ("entity_base", "entity"):
+            _damage(
+                newcomer.store.path, f"update {table} set state = x'00' where entity_id = ?", inc
+            )
         assert (Entity.INCIDENT, inc) not in newcomer.store.repair()  # nothing here to do it
         assert newcomer.store.resync_needed
 
