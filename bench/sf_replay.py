@@ -338,9 +338,9 @@ class TimedClient(SyncClient):
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.tracker.changed.set)
 
-    async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
+    async def _recover(self, reply: httpx.Response, rtt_ms: int, *, pushed: bool = False) -> None:
         self.tracker.refused(reply)
-        await super()._recover(reply, rtt_ms)
+        await super()._recover(reply, rtt_ms, pushed=pushed)
 
 
 @dataclass

@@ -184,7 +184,7 @@ class SyncClient:
         rtt_ms = int((time.monotonic() - started) * 1000)
         if reply.status_code >= 400:
             await self._merge_held()  # recovering may reset or move the cursor
-            await self._recover(reply, rtt_ms)
+            await self._recover(reply, rtt_ms, pushed=bool(batch))
             return [], None
         # Parsing and merging a page takes a while: off the event loop the app's screens run
         # on, so a dispatcher's tap is handled between merge chunks, not after the page.
@@ -210,8 +210,13 @@ class SyncClient:
             for listener in self.merge_listeners:
                 listener(page)
 
-    async def _recover(self, reply: httpx.Response, rtt_ms: int) -> None:
-        """Act on a refusal so the next round can succeed; raise if a person must act."""
+    async def _recover(self, reply: httpx.Response, rtt_ms: int, *, pushed: bool = False) -> None:
+        """Act on a refusal so the next round can succeed; raise if a person must act.
+
+        ``pushed``: the refused request carried this device's changes.  Whatever the server
+        holds against them (an incident it has not heard of yet, a resolution its author's
+        role no longer allows), the device must not go deaf until a person acts: the changes
+        stay in the outbox and the round goes on pulling (``PushRefused``)."""
         if reply.status_code >= 500:
             raise ServerTrouble(reply.status_code)
         try:
@@ -230,7 +235,7 @@ class SyncClient:
             self.store.rewind_ack(error.expected_seq - 1)
         elif error.error is ErrorCode.RESYNC_REQUIRED:
             await self._load_snapshot()
-        elif error.error is ErrorCode.UNKNOWN_ENTITY:
+        elif pushed:
             raise PushRefused(error.detail)
         else:
             raise Refused(error.detail)

@@ -41,8 +41,9 @@ class Refused(SyncFailed):
 
 
 class PushRefused(Refused):
-    """The server refused this device's changes (a batch naming an incident it has not heard
-    of yet, e.g. at a standby site that is still catching up); the device kept pulling."""
+    """The server refused this device's changes (a batch naming an incident a standby site has
+    not heard of yet, a resolution by someone no longer a supervisor...); the device kept
+    pulling, and the changes wait in the outbox for the next round."""
 
 
 class SignInRequired(SyncFailed):

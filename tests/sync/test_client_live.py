@@ -176,6 +176,33 @@ def test_a_refused_push_keeps_its_changes_and_the_tablet_still_receives_everyone
     assert tablet.store.pending_ops() == [ghost]  # kept, to be pushed again
 
 
+def test_a_change_the_server_will_never_take_does_not_stop_the_tablet_receiving(enroll, live):
+    """Alice's tablet still offers to resolve (her role changed while it was offline, say);
+    the server refuses the resolution for good.  The refusal names it, the resolution stays
+    in the outbox for a person to sort out, and the tablet keeps receiving the desk's calls."""
+    tablet, desk = enroll("tablet-not-sup"), enroll("desk-not-sup", "bob")
+    tablet.store.upsert_unit("D9", name="D9")
+    fire_a = tablet.store.create_incident(CALL, 1).entity_id
+    fire_b = tablet.store.create_incident(CALL, 2).entity_id
+    tablet.sync()
+    desk.sync()
+    tablet.store.set_unit_status("D9", UnitStatus.DISPATCHED, incident_id=fire_a)
+    desk.store.set_unit_status("D9", UnitStatus.DISPATCHED, incident_id=fire_b)
+    tablet.sync()
+    desk.sync()
+    tablet.sync()
+    conflict = tablet.store.unit("D9").open_conflicts[0]
+    resolution = tablet.store.resolve_unit_conflict("D9", conflict, fire_a)
+    later = desk.store.create_incident(CALL, 3).entity_id
+    desk.sync()
+
+    with pytest.raises(PushRefused, match="not a supervisor"):
+        tablet.sync()
+
+    assert tablet.store.incident(later).priority == 3
+    assert tablet.store.pending_ops() == [resolution]
+
+
 def test_a_revoked_tablet_is_told_to_wipe_and_its_data_is_destroyed(enroll, live):
     tablet = enroll("tablet-stolen")
     tablet.store.create_incident(CALL, 1)
