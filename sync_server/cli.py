@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("device_id")
     unlock = commands.add_parser("unlock", help="lift a logon lockout")
     unlock.add_argument("username")
+    disable = commands.add_parser(
+        "disable-user", help="withdraw an account for good (no sign-in or sync at any site)"
+    )
+    disable.add_argument("username")
     peer = commands.add_parser("peer-sync", help="pull once from every peer (DA_PEERS)")
     peer.add_argument("--from-start", action="store_true", help="re-read peers' logs from 0")
     report = commands.add_parser(
@@ -175,6 +179,11 @@ def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
         elif args.command == "unlock":
             user = admin.unlock_user(ctx, args.username, by=None, device_id=None, component="cli")
             print(f"unlocked {user.username}")
+        elif args.command == "disable-user":
+            user = admin.disable_user(
+                ctx, args.username, by=_console_user(), device_id=None, component="cli"
+            )
+            print(f"disabled {user.username}")
     finally:
         ctx.close()
 

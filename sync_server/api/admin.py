@@ -16,6 +16,7 @@ from sync_server.service import admin
 
 router = APIRouter(tags=["admin"])
 UNLOCK = f"{api.USERS}/{{username}}/unlock"
+DISABLE = f"{api.USERS}/{{username}}/disable"
 _COMMON = (401, 403, 410, 422)
 
 
@@ -34,6 +35,12 @@ def create_user(new: api.NewUser, ctx: Ctx, caller: Admin) -> UserOut:
 def unlock_user(username: Annotated[UserId, Path()], ctx: Ctx, caller: Admin) -> UserOut:
     """Lift a lockout after failed logons."""
     return admin.unlock_user(ctx, username, by=caller.user_id, device_id=caller.device_id)
+
+
+@router.post(DISABLE, response_model=UserOut, responses=responses(*_COMMON, 404))
+def disable_user(username: Annotated[UserId, Path()], ctx: Ctx, caller: Admin) -> UserOut:
+    """Withdraw an account for good: no more sign-in, refresh or sync, at any site."""
+    return admin.disable_user(ctx, username, by=caller.user_id, device_id=caller.device_id)
 
 
 @router.get(api.DEVICES, response_model=list[DeviceOut], responses=responses(*_COMMON))

@@ -6,7 +6,8 @@ Merge rules (pure, the same whichever side applies them):
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
 - otherwise two copies of one account differ only if it was created at both sites during a
   split, or one site re-hashed the password at a new cost: the earlier-created copy wins, ties
-  broken by the hash, so both sites pick the same one (every kept hash checks the password).
+  broken by the hash (then role, then display name), so both sites pick the same one (every
+  kept hash checks the password).
 
 A device's applied seq, pull cursor and logon failure counters are per server: never merged.
 """
@@ -26,7 +27,7 @@ from sync_server.store.tables import DeviceRow, DeviceUserRow, UserRow
 def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
     if local is None:
         return peer
-    winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.role))
+    winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.role, u.display_name))
     return winner.model_copy(update={"active": local.active and peer.active})
 
 

@@ -6,6 +6,7 @@ Every change is audited in the same transaction as the change itself.
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from shared.api import NewUser, Role
 from shared.domain import AuditOutcome
@@ -40,6 +41,29 @@ def device_out(row: DeviceRow) -> DeviceOut:
     )
 
 
+def _done(
+    session: Session,
+    event_type: str,
+    detail: str,
+    *,
+    component: str,
+    now_ms: int,
+    by: str | None,
+    device_id: str | None,
+) -> None:
+    """Audit a privileged action in its own transaction: who, from where, what, when."""
+    audit.record(
+        session,
+        component=component,
+        event_type=event_type,
+        outcome=AuditOutcome.SUCCESS,
+        now_ms=now_ms,
+        user_id=by,
+        device_id=device_id,
+        detail=detail,
+    )
+
+
 def audit_entry(row: AuditRow) -> AuditEntry:
     assert row.id is not None
     return AuditEntry.model_validate(row, from_attributes=True)
@@ -65,15 +89,15 @@ def create_user(
                 display_name=new.display_name,
                 now_ms=now,
             )
-            audit.record(
+            detail = f"created {new.username!r} as {new.role.value}"
+            _done(
                 session,
+                "user.create",
+                detail,
                 component=component,
-                event_type="user.create",
-                outcome=AuditOutcome.SUCCESS,
                 now_ms=now,
-                user_id=by,
+                by=by,
                 device_id=device_id,
-                detail=f"created {new.username!r} as {new.role.value}",
             )
             return user_out(row, now)
     except IntegrityError:  # created concurrently by another request
@@ -97,15 +121,42 @@ def unlock_user(
         if row is None:
             raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
         users.clear_failures(session, row)
-        audit.record(
+        _done(
             session,
+            "user.unlock",
+            f"unlocked {username!r}",
             component=component,
-            event_type="user.unlock",
-            outcome=AuditOutcome.SUCCESS,
             now_ms=now,
-            user_id=by,
+            by=by,
             device_id=device_id,
-            detail=f"unlocked {username!r}",
+        )
+        return user_out(row, now)
+
+
+def disable_user(
+    ctx: Context, username: str, *, by: str | None, device_id: str | None, component: str = "admin"
+) -> UserOut:
+    """Withdraw an account for good (someone who left the agency): from now on it cannot sign
+    in, refresh a session or sync, from any device, at any site (a deactivation replicates and
+    is never undone by a peer, so none is offered here either).  Its devices keep their data
+    until revoked: what they had not sent yet can still be read off them."""
+    now = ctx.now_ms()
+    if by is not None and by == username:
+        raise Refused(ErrorCode.INVALID, "an administrator cannot disable their own account")
+    with ctx.db.write() as session:
+        row = users.get(session, username)
+        if row is None:
+            raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        if row.active:
+            users.deactivate(session, row)
+        _done(
+            session,
+            "user.disable",
+            f"disabled {username!r}",
+            component=component,
+            now_ms=now,
+            by=by,
+            device_id=device_id,
         )
         return user_out(row, now)
 
@@ -121,15 +172,14 @@ def enroll_device(
             raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
         row = devices.add(session, device_id, username, name, now_ms=now)
         devices.record_logon(session, device_id, username, now_ms=now)
-        audit.record(
+        _done(
             session,
+            "device.enroll",
+            f"enrolled {name!r} by an administrator",
             component=component,
-            event_type="device.enroll",
-            outcome=AuditOutcome.SUCCESS,
             now_ms=now,
-            user_id=username,
+            by=username,
             device_id=device_id,
-            detail=f"enrolled {name!r} by an administrator",
         )
         return device_out(row)
 
@@ -149,15 +199,14 @@ def revoke_device(
             raise Refused(ErrorCode.NOT_FOUND, f"no device {device_id!r}")
         if not row.revoked:
             devices.revoke(session, row, now_ms=now)
-        audit.record(
+        _done(
             session,
+            "device.revoke",
+            f"revoked by {by or 'console'} from {by_device or 'console'}",
             component=component,
-            event_type="device.revoke",
-            outcome=AuditOutcome.SUCCESS,
             now_ms=now,
-            user_id=by,
+            by=by,
             device_id=device_id,
-            detail=f"revoked by {by or 'console'} from {by_device or 'console'}",
         )
         return device_out(row)
 

@@ -64,6 +64,12 @@ def clear_failures(session: Session, row: UserRow) -> None:
     session.add(row)
 
 
+def deactivate(session: Session, row: UserRow) -> None:
+    """For good: every site keeps a deactivation it hears of (``peers.directory``)."""
+    row.active = False
+    session.add(row)
+
+
 def set_password_hash(session: Session, row: UserRow, password_hash: str) -> None:
     row.password_hash = password_hash
     session.add(row)

@@ -122,6 +122,47 @@ def test_five_failed_logons_lock_the_account_until_an_admin_unlocks_it(server: L
     assert _login(server, tablet.user_id, tablet.device_id).status_code == 200
 
 
+def test_a_disabled_account_is_refused_at_once_everywhere_and_the_change_is_audited(
+    server: LiveServer,
+):
+    """Someone leaves the agency: IT disables the account.  The session already open is
+    refused at its next request, its refresh token no longer renews it, and the password no
+    longer signs in, from the tablet or anywhere else."""
+    tablet, admin = Device.new(server), Device.new(server, Role.ADMIN)
+    tablet.create_incident()
+    disabled = admin.http.post(f"{USERS}/{tablet.user_id}/disable")
+    assert disabled.status_code == 200 and not UserOut.model_validate(disabled.json()).active
+
+    answers = {
+        "push": tablet.post_push(),
+        "pull": tablet.http.get(PULL),
+        "login": _login(server, tablet.user_id, tablet.device_id),
+    }
+    with server.client() as http:
+        answers["refresh"] = http.post(REFRESH, json={"refresh_token": tablet.tokens.refresh_token})
+    for what, response in answers.items():
+        assert response.status_code == 401, what
+        assert _error(response).error is ErrorCode.UNAUTHORIZED, what
+
+    entries = _audit(admin, event_type="user.disable")
+    assert [(e.user_id, e.detail) for e in entries if tablet.user_id in e.detail] == [
+        (admin.user_id, f"disabled {tablet.user_id!r}")
+    ]
+    listed = [UserOut.model_validate(u) for u in admin.http.get(USERS).json()]
+    assert [u.active for u in listed if u.username == tablet.user_id] == [False]
+
+
+def test_disabling_names_a_missing_account_and_never_locks_out_the_admin_doing_it(
+    server: LiveServer,
+):
+    admin = Device.new(server, Role.ADMIN)
+    missing = admin.http.post(f"{USERS}/nobody-by-that-name/disable")
+    own = admin.http.post(f"{USERS}/{admin.user_id}/disable")
+    assert missing.status_code == 404 and "nobody-by-that-name" in _error(missing).detail
+    assert own.status_code == 422 and "own account" in _error(own).detail
+    assert admin.http.get(USERS).status_code == 200
+
+
 def test_a_revoked_tablet_is_refused_everywhere_and_told_to_wipe(server: LiveServer):
     tablet, admin = Device.new(server), Device.new(server, Role.ADMIN)
     tablet.create_incident()

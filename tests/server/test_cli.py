@@ -123,3 +123,21 @@ def test_unlock_lifts_a_lockout(start):
         assert http.post(LOGIN, json=good).status_code == 401
         assert server.cli("unlock", username).returncode == 0
         assert http.post(LOGIN, json=good).status_code == 200
+
+
+def test_disable_user_withdraws_an_account_and_the_audit_names_who_ran_it(start):
+    server = start()
+    username = unique("disp")
+    server.add_user(username, PASSWORD, Role.DISPATCHER)
+    device_id = server.enroll(username, PASSWORD).device_id
+    disabled = server.cli("disable-user", username)
+    missing = server.cli("disable-user", "nobody-here")
+    assert disabled.returncode == 0 and f"disabled {username}" in disabled.stdout
+    assert missing.returncode == 1 and "no user" in missing.stderr
+    with server.client() as http:
+        good = LoginRequest(username=username, password=PASSWORD, device_id=device_id)
+        assert http.post(LOGIN, json=good.model_dump()).status_code == 401
+    entries = admin.audit_log(server.context(), after_id=0, limit=1000, event_type="user.disable")
+    assert [e.detail for e in entries if e.user_id and e.user_id.startswith("console user")] == [
+        f"disabled {username!r}"
+    ]

@@ -1,0 +1,74 @@
+"""Accounts and devices as two sites merge them: the same result whichever site applies the
+merge, and a withdrawal made at either site (a disabled account, a revoked tablet) is never
+undone by the other."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync_server.peers.directory import merged_device, merged_user
+from sync_server.peers.messages import PeerDevice, PeerUser
+
+_users = st.builds(
+    PeerUser,
+    username=st.just("alice"),
+    role=st.sampled_from(["dispatcher", "supervisor", "admin"]),
+    display_name=st.sampled_from(["", "Alice", "A. Smith"]),
+    password_hash=st.sampled_from(["$argon2id$a", "$argon2id$b"]),
+    active=st.booleans(),
+    created_ms=st.integers(0, 3),
+)
+_devices = st.builds(
+    PeerDevice,
+    device_id=st.just("dev-1"),
+    user_id=st.just("alice"),
+    name=st.just("Tablet 3"),
+    created_ms=st.just(1),
+    revoked=st.booleans(),
+    revoked_ms=st.one_of(st.none(), st.integers(10, 20)),
+)
+
+
+@given(_users, _users)
+def test_both_sites_keep_the_same_account(here: PeerUser, there: PeerUser):
+    assert merged_user(here, there) == merged_user(there, here)
+
+
+@given(_users, _users)
+def test_an_account_disabled_at_either_site_stays_disabled(here: PeerUser, there: PeerUser):
+    merged = merged_user(here, there)
+    assert merged.active == (here.active and there.active)
+    assert merged_user(merged, there) == merged  # hearing it again changes nothing
+
+
+@given(_devices, _devices)
+def test_a_tablet_revoked_at_either_site_stays_revoked_since_the_first_revocation(
+    here: PeerDevice, there: PeerDevice
+):
+    merged = merged_device(here, there)
+    assert merged == merged_device(there, here)
+    assert merged.revoked == (here.revoked or there.revoked)
+    times = [t for t in (here.revoked_ms, there.revoked_ms) if t is not None]
+    assert merged.revoked_ms == (min(times) if times else None)
+
+
+def test_an_account_or_tablet_only_one_site_knows_is_taken_as_it_is():
+    user = PeerUser(
+        username="bob",
+        role="dispatcher",
+        display_name="",
+        password_hash="$argon2id$x",
+        active=True,
+        created_ms=5,
+    )
+    device = PeerDevice(
+        device_id="dev-2",
+        user_id="bob",
+        name="Tablet 4",
+        created_ms=5,
+        revoked=False,
+        revoked_ms=None,
+    )
+    assert merged_user(None, user) == user
+    assert merged_device(None, device) == device
