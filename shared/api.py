@@ -105,6 +105,10 @@ class NewUser(_Msg):
     display_name: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
+class RoleChange(_Msg):
+    role: Role
+
+
 class EntitySnapshot(_Msg):
     entity: str
     entity_id: str

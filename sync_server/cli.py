@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("device_id")
     unlock = commands.add_parser("unlock", help="lift a logon lockout")
     unlock.add_argument("username")
+    role = commands.add_parser("set-role", help="give a user another role")
+    role.add_argument("username")
+    role.add_argument("--role", required=True, choices=[r.value for r in Role])
     disable = commands.add_parser(
         "disable-user", help="withdraw an account for good (no sign-in or sync at any site)"
     )
@@ -179,6 +182,16 @@ def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
         elif args.command == "unlock":
             user = admin.unlock_user(ctx, args.username, by=None, device_id=None, component="cli")
             print(f"unlocked {user.username}")
+        elif args.command == "set-role":
+            user = admin.set_role(
+                ctx,
+                args.username,
+                Role(args.role),
+                by=_console_user(),
+                device_id=None,
+                component="cli",
+            )
+            print(f"{user.username} is now {user.role.value}")
         elif args.command == "disable-user":
             user = admin.disable_user(
                 ctx, args.username, by=_console_user(), device_id=None, component="cli"

@@ -17,6 +17,7 @@ from sync_server.service import admin
 router = APIRouter(tags=["admin"])
 UNLOCK = f"{api.USERS}/{{username}}/unlock"
 DISABLE = f"{api.USERS}/{{username}}/disable"
+ROLE = f"{api.USERS}/{{username}}/role"
 _COMMON = (401, 403, 410, 422)
 
 
@@ -35,6 +36,14 @@ def create_user(new: api.NewUser, ctx: Ctx, caller: Admin) -> UserOut:
 def unlock_user(username: Annotated[UserId, Path()], ctx: Ctx, caller: Admin) -> UserOut:
     """Lift a lockout after failed logons."""
     return admin.unlock_user(ctx, username, by=caller.user_id, device_id=caller.device_id)
+
+
+@router.post(ROLE, response_model=UserOut, responses=responses(*_COMMON, 404))
+def set_role(
+    username: Annotated[UserId, Path()], change: api.RoleChange, ctx: Ctx, caller: Admin
+) -> UserOut:
+    """Give an account another role; it applies at the account's next request."""
+    return admin.set_role(ctx, username, change.role, by=caller.user_id, device_id=caller.device_id)
 
 
 @router.post(DISABLE, response_model=UserOut, responses=responses(*_COMMON, 404))

@@ -4,9 +4,10 @@ Merge rules (pure, the same whichever side applies them):
 
 - a user or device unknown here is added;
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
+- a role is the one an administrator set last (``role_changed_ms``, ties broken by the role);
 - otherwise two copies of one account differ only if it was created at both sites during a
   split, or one site re-hashed the password at a new cost: the earlier-created copy wins, ties
-  broken by the hash (then role, then display name), so both sites pick the same one (every
+  broken by the hash (then the display name), so both sites pick the same one (every
   kept hash checks the password).
 
 A device's applied seq, pull cursor and logon failure counters are per server: never merged.
@@ -27,8 +28,15 @@ from sync_server.store.tables import DeviceRow, DeviceUserRow, UserRow
 def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
     if local is None:
         return peer
-    winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.role, u.display_name))
-    return winner.model_copy(update={"active": local.active and peer.active})
+    winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.display_name))
+    latest_role = max(local, peer, key=lambda u: (u.role_changed_ms, u.role))
+    return winner.model_copy(
+        update={
+            "active": local.active and peer.active,
+            "role": latest_role.role,
+            "role_changed_ms": latest_role.role_changed_ms,
+        }
+    )
 
 
 def merged_device(local: PeerDevice | None, peer: PeerDevice) -> PeerDevice:

@@ -20,6 +20,7 @@ class PeerUser(_Msg):
 
     username: str
     role: str
+    role_changed_ms: int = 0
     display_name: str
     password_hash: str
     active: bool

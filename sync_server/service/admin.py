@@ -133,6 +133,41 @@ def unlock_user(
         return user_out(row, now)
 
 
+def set_role(
+    ctx: Context,
+    username: str,
+    role: Role,
+    *,
+    by: str | None,
+    device_id: str | None,
+    component: str = "admin",
+) -> UserOut:
+    """Give an account another role (a dispatcher made supervisor, say).  It applies at the
+    account's next request (roles are read per request, not trusted from the token); the app
+    shows the new role's screens from its next sign-in.  Replicates to every site, where the
+    latest change wins."""
+    now = ctx.now_ms()
+    if by is not None and by == username:
+        raise Refused(ErrorCode.INVALID, "an administrator cannot change their own role")
+    with ctx.db.write() as session:
+        row = users.get(session, username)
+        if row is None:
+            raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        before = row.role
+        if before != role.value:
+            users.set_role(session, row, role, now_ms=now)
+        _done(
+            session,
+            "user.role",
+            f"{username!r}: {before} -> {role.value}",
+            component=component,
+            now_ms=now,
+            by=by,
+            device_id=device_id,
+        )
+        return user_out(row, now)
+
+
 def disable_user(
     ctx: Context, username: str, *, by: str | None, device_id: str | None, component: str = "admin"
 ) -> UserOut:

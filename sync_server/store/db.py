@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from sync_server.store import tables  # noqa: F401  (registers the tables)
+from sync_server.store.upgrade import add_missing_columns
 
 SQLITE_BUSY_MS = 15_000
 
@@ -98,11 +99,13 @@ class Database:
 
     # Schema --------------------------------------------------------------------------------
     def create_all(self) -> None:
-        """Create missing tables; safe when several servers start at once."""
+        """Create missing tables and add missing columns (a database an older server wrote);
+        safe when several servers start at once."""
         with self._write_engine.begin() as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.lock_key("ddl")})
             SQLModel.metadata.create_all(conn)
+            add_missing_columns(conn)
 
     def drop_all(self) -> None:
         with self._write_engine.begin() as conn:

@@ -18,6 +18,11 @@ class UserRow(SQLModel, table=True):
 
     username: str = Field(primary_key=True, max_length=64)
     role: str = Field(max_length=16)
+    #: When an administrator last changed ``role`` (0: as created); the later change wins
+    #: when two sites merge their copies of the account.
+    role_changed_ms: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
     display_name: str = Field(default="", max_length=64)
     password_hash: str = Field(max_length=512)
     active: bool = True

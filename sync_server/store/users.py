@@ -64,6 +64,12 @@ def clear_failures(session: Session, row: UserRow) -> None:
     session.add(row)
 
 
+def set_role(session: Session, row: UserRow, role: Role, *, now_ms: int) -> None:
+    row.role = role.value
+    row.role_changed_ms = now_ms
+    session.add(row)
+
+
 def deactivate(session: Session, row: UserRow) -> None:
     """For good: every site keeps a deactivation it hears of (``peers.directory``)."""
     row.active = False

@@ -14,6 +14,7 @@ _users = st.builds(
     PeerUser,
     username=st.just("alice"),
     role=st.sampled_from(["dispatcher", "supervisor", "admin"]),
+    role_changed_ms=st.integers(0, 3),
     display_name=st.sampled_from(["", "Alice", "A. Smith"]),
     password_hash=st.sampled_from(["$argon2id$a", "$argon2id$b"]),
     active=st.booleans(),
@@ -40,6 +41,16 @@ def test_an_account_disabled_at_either_site_stays_disabled(here: PeerUser, there
     merged = merged_user(here, there)
     assert merged.active == (here.active and there.active)
     assert merged_user(merged, there) == merged  # hearing it again changes nothing
+
+
+@given(_users, _users)
+def test_the_role_an_administrator_set_last_is_the_role_at_both_sites(
+    here: PeerUser, there: PeerUser
+):
+    merged = merged_user(here, there)
+    later = max(here.role_changed_ms, there.role_changed_ms)
+    assert merged.role_changed_ms == later
+    assert merged.role in {u.role for u in (here, there) if u.role_changed_ms == later}
 
 
 @given(_devices, _devices)

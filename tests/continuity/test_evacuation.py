@@ -10,10 +10,12 @@ from pathlib import Path
 import httpx
 
 from shared import api
+from shared.api import Role
 from shared.domain import ConflictKind
 from shared.hlc import system_ms
 from shared.lifecycle import IncidentStatus, UnitStatus
 from shared.protocol import IncidentFields
+from sync_server.service import admin
 from sync_server.testing import bearer
 from tests.continuity import views
 from tests.continuity.conftest import Sites, Tablet, add_staff, enroll_tablet
@@ -77,6 +79,8 @@ def test_an_evacuated_center_loses_nothing_and_every_tablet_converges(
     # Split: the primary is back but the sites cannot see each other; bob (offline during
     # the move) reaches the primary and works from what he knew.
     primary.start()
+    # IT at the primary makes bob a supervisor for the night; the standby hears of it later.
+    admin.set_role(primary.context(), "bob", Role.SUPERVISOR, by="ian", device_id=None)
     bob.store.set_unit_status("E1", UnitStatus.DISPATCHED, incident_id=crash)
     bob.store.update_incident(alarm, {"address": "14 Oak St"})
     bob.store.add_note(fire, "hydrant at the corner")
@@ -112,6 +116,8 @@ def test_an_evacuated_center_loses_nothing_and_every_tablet_converges(
         reply = http.post(resolve, json={"keep_incident_id": fire, "comment": "E1 on the fire"})
         assert reply.status_code == 200, reply.text
     views.wait_until(lambda: _same_log(sites), "the resolution to reach the primary")
+    views.wait_until(lambda: views.staff(standby) == views.staff(primary), "the same staff")
+    assert ("bob", Role.SUPERVISOR.value) in views.staff(standby)
 
     # Both servers hold the same thing, every op exactly once, the same conflicts.
     expected = views.snapshot(primary)

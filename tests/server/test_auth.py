@@ -163,6 +163,42 @@ def test_disabling_names_a_missing_account_and_never_locks_out_the_admin_doing_i
     assert admin.http.get(USERS).status_code == 200
 
 
+def test_a_role_change_applies_at_the_accounts_next_request_and_is_audited(server: LiveServer):
+    """A dispatcher made supervisor sees the conflict inbox with the session already open;
+    made dispatcher again, the inbox is refused again.  Each change is in the audit log."""
+    tablet, admin = Device.new(server), Device.new(server, Role.ADMIN)
+    assert tablet.http.get(CONFLICTS).status_code == 403
+
+    promoted = admin.http.post(f"{USERS}/{tablet.user_id}/role", json={"role": "supervisor"})
+    assert promoted.status_code == 200
+    assert UserOut.model_validate(promoted.json()).role is Role.SUPERVISOR
+    assert tablet.http.get(CONFLICTS).status_code == 200
+
+    admin.http.post(f"{USERS}/{tablet.user_id}/role", json={"role": "dispatcher"})
+    assert tablet.http.get(CONFLICTS).status_code == 403
+    changes = [
+        e.detail for e in _audit(admin, event_type="user.role") if tablet.user_id in e.detail
+    ]
+    assert changes == [
+        f"{tablet.user_id!r}: dispatcher -> supervisor",
+        f"{tablet.user_id!r}: supervisor -> dispatcher",
+    ]
+
+
+def test_a_role_change_names_what_is_wrong_with_it(server: LiveServer):
+    tablet, admin = Device.new(server), Device.new(server, Role.ADMIN)
+    path = f"{USERS}/{{}}/role"
+    unknown_role = admin.http.post(path.format(tablet.user_id), json={"role": "chief"})
+    missing = admin.http.post(path.format("nobody-by-that-name"), json={"role": "supervisor"})
+    own = admin.http.post(path.format(admin.user_id), json={"role": "dispatcher"})
+    by_dispatcher = tablet.http.post(path.format(tablet.user_id), json={"role": "admin"})
+    assert unknown_role.status_code == 422 and "role" in _error(unknown_role).detail
+    assert missing.status_code == 404
+    assert own.status_code == 422 and "own role" in _error(own).detail
+    assert by_dispatcher.status_code == 403
+    assert tablet.http.get(CONFLICTS).status_code == 403
+
+
 def test_a_revoked_tablet_is_refused_everywhere_and_told_to_wipe(server: LiveServer):
     tablet, admin = Device.new(server), Device.new(server, Role.ADMIN)
     tablet.create_incident()

@@ -141,3 +141,15 @@ def test_disable_user_withdraws_an_account_and_the_audit_names_who_ran_it(start)
     assert [e.detail for e in entries if e.user_id and e.user_id.startswith("console user")] == [
         f"disabled {username!r}"
     ]
+
+
+def test_set_role_gives_an_account_another_role(start):
+    server = start()
+    username = unique("disp")
+    server.add_user(username, PASSWORD, Role.DISPATCHER)
+    promoted = server.cli("set-role", username, "--role", "supervisor")
+    nonsense = server.cli("set-role", username, "--role", "chief")
+    assert promoted.returncode == 0 and f"{username} is now supervisor" in promoted.stdout
+    assert nonsense.returncode == 2 and "chief" in nonsense.stderr
+    listed = {u.username: u.role for u in admin.list_users(server.context())}
+    assert listed[username] is Role.SUPERVISOR
