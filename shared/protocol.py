@@ -294,6 +294,9 @@ class PushResult(BaseModel):
     applied: int
     duplicates: int
     server_time_ms: int
+    refused: int = Field(
+        default=0, description="Ops logged as refused, not merged (the pull says why)"
+    )
 
 
 class Change(BaseModel):
@@ -301,6 +304,13 @@ class Change(BaseModel):
 
     seq: int = Field(description="Server's global change sequence")
     op: Op
+    refused: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why the server refused this op for good (e.g. a resolution by someone who "
+        "is no longer a supervisor).  It was merged nowhere; replicas skip it, and its own "
+        "device undoes it.  Logged so that the device's later ops are not held up behind it.",
+    )
 
 
 class PullPage(BaseModel):

@@ -24,7 +24,14 @@ def _add_entity_base(connection: Connection) -> None:
     set_meta(connection, **{RESYNC_NEEDED: 1})
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _add_entity_base}
+def _add_op_refused(connection: Connection) -> None:
+    """Ops the server refused for good are kept in the log, marked, and left out of rebuilds."""
+    columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(op_log)")}
+    if "refused" not in columns:
+        connection.exec_driver_sql("ALTER TABLE op_log ADD COLUMN refused VARCHAR")
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _add_entity_base, 2: _add_op_refused}
 """From version N to N + 1."""
 
 

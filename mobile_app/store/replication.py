@@ -53,6 +53,8 @@ class MergeResult:
     duplicates: int
     cursor: int
     chunks: int
+    refused: tuple[str, ...] = ()
+    """Why the server refused ops of this device's own that the page named (now undone here)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,8 @@ class StoreReplication(StoreCore):
         """
         if cursor < 0:
             raise ValueError("a cursor is never negative")
-        merges = self._prepare(changes)
+        refused = self._undo_refused([c for c in changes if c.refused is not None])
+        merges = self._prepare([c for c in changes if c.refused is None])
         remeasure = [server_time_ms]
         applied = duplicates = checkpoint = chunks = done = 0
         while True:
@@ -243,7 +246,37 @@ class StoreReplication(StoreCore):
             change = StoreChange(ChangeKind.MERGED, touched, cursor=checkpoint if last else None)
             self._listeners.notify(change)
             if last:
-                return MergeResult(applied, duplicates, checkpoint, chunks)
+                return MergeResult(applied, duplicates, checkpoint, chunks, refused)
+
+    def _undo_refused(self, changes: Sequence[Change]) -> tuple[str, ...]:
+        """Ops the server refused for good are merged nowhere: this device's own are marked in
+        its log and their entities rebuilt without them (a resolution made by someone who is no
+        longer a supervisor: the conflict is open again).  Other devices' are skipped."""
+        own = [c for c in changes if c.op.device_id == self.device_id and c.refused]
+        if not own:
+            return ()
+        reasons: list[str] = []
+        touched: set[EntityKey] = set()
+        with self._write(local=False) as s:
+            repo = self._unlocked()
+            for change in own:
+                assert change.refused is not None
+                if repo.mark_refused(s, change.op, change.refused):
+                    touched.add((change.op.entity, change.op.entity_id))
+                    reasons.append(change.refused)
+            for kind, entity_id in sorted(touched):
+                repo.rebuild(s, kind, entity_id)
+        for reason in reasons:
+            log.warning("the server refused a change made here; undone: %s", reason)
+        if touched:
+            self._listeners.notify(StoreChange(ChangeKind.MERGED, frozenset(touched)))
+        return tuple(reasons)
+
+    def refused_ops(self) -> list[tuple[Op, str]]:
+        """This device's ops the server refused for good, with why (kept in its log, undone)."""
+        repo = self._repo_or_raise()
+        with self._read() as s:
+            return [(op, why) for op, why in repo.refused(s) if op.device_id == self.device_id]
 
     def _prepare(self, changes: Sequence[Change]) -> list[_EntityMerge]:
         """Merge and seal every touched entity in memory (no gate: reads see a snapshot)."""

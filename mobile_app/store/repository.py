@@ -65,8 +65,26 @@ _REPLACE_OP = (
 )
 _OPS_FOR = (
     select(_OP_LOG.c.device_id, _OP_LOG.c.seq, _OP_LOG.c.op)
-    .where(_OP_LOG.c.kind == bindparam("kind"), _OP_LOG.c.entity_id == bindparam("entity_id"))
+    .where(
+        _OP_LOG.c.kind == bindparam("kind"),
+        _OP_LOG.c.entity_id == bindparam("entity_id"),
+        _OP_LOG.c.refused.is_(None),
+    )
     .order_by(_OP_LOG.c.hlc)
+)
+_MARK_REFUSED = (
+    update(_OP_LOG)
+    .where(
+        _OP_LOG.c.device_id == bindparam("d"),
+        _OP_LOG.c.seq == bindparam("s"),
+        _OP_LOG.c.refused.is_(None),
+    )
+    .values(refused=bindparam("reason"))
+)
+_REFUSED = (
+    select(_OP_LOG.c.device_id, _OP_LOG.c.seq, _OP_LOG.c.op, _OP_LOG.c.refused)
+    .where(_OP_LOG.c.refused.is_not(None))
+    .order_by(_OP_LOG.c.device_id, _OP_LOG.c.seq)
 )
 _OWN_OPS = (
     select(_OP_LOG.c.device_id, _OP_LOG.c.seq, _OP_LOG.c.op)
@@ -195,7 +213,7 @@ class Repository:
 
     def rebuild(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """Re-derive an entity from its snapshot base (if it was adopted from one) and every op
-        the log holds for it, and save it.
+        the log holds for it (but those the server refused), and save it.
 
         A damaged base cannot be re-derived here (only the server has that history): it is
         dropped, the entity rebuilt from the log alone for now, and a resync asked for
@@ -270,6 +288,7 @@ class Repository:
                 "op_kind": op.body.kind,
                 "hlc": op.hlc,
                 "server_seq": server_seq,
+                "refused": None,
                 "op": self.codec.seal_op(op),
             }
             for op, server_seq in ops
@@ -283,6 +302,17 @@ class Repository:
         """Overwrite a logged op (re-stamping); its id stays the same."""
         params = {"d": op.device_id, "s": op.seq, "hlc": op.hlc, "sealed": self.codec.seal_op(op)}
         _db(s).execute(_REPLACE_OP, params)
+
+    def mark_refused(self, s: Tx, op: Op, reason: str) -> bool:
+        """Record that the server refused ``op`` for good; False if this log does not hold it
+        or already knew (a page pulled again)."""
+        params = {"d": op.device_id, "s": op.seq, "reason": reason}
+        return bool(_db(s).execute(_MARK_REFUSED, params).rowcount)
+
+    def refused(self, s: Tx) -> list[tuple[Op, str]]:
+        """Every op the server refused, with the reason (oldest first per device)."""
+        rows = _db(s).execute(_REFUSED).all()
+        return [(self.codec.open_op(d, seq, blob), reason) for d, seq, blob, reason in rows]
 
     def ops_for(self, s: Tx, kind: Entity, entity_id: str) -> list[Op]:
         params = {"kind": kind.value, "entity_id": entity_id}

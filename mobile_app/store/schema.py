@@ -14,8 +14,9 @@ from sqlalchemy import Column, ForeignKeyConstraint, Index, LargeBinary
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
-"""2 added ``entity_base`` (see ``mobile_app.store.migrations`` for upgrading older files)."""
+SCHEMA_VERSION = 3
+"""2 added ``entity_base``, 3 ``op_log.refused`` (``mobile_app.store.migrations`` upgrades older
+files)."""
 
 
 class DeviceTable(SQLModel, registry=registry()):
@@ -73,6 +74,9 @@ class OpLogRow(DeviceTable, table=True):
     op_kind: str = Field(description="body kind, e.g. incident.update")
     hlc: str
     server_seq: int | None = Field(default=None, description="null until the server has it")
+    refused: str | None = Field(
+        default=None, description="why the server refused this op for good: undone here"
+    )
     op: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

@@ -98,6 +98,7 @@ class SyncClient:
         self.progress_listeners: list[Callable[[int, bool], None]] = []
         #: Called with each pulled batch once it is merged into the store (on a worker thread).
         self.merge_listeners: list[Callable[[PullPage], None]] = []
+        self._refused: list[str] = []
 
     def _learn_sites(self, tokens: TokenPair) -> None:
         """Add the agency's other sites (sent with every sign-in) after the ones known, so a
@@ -206,9 +207,16 @@ class SyncClient:
     def _merge_held_now(self) -> None:
         page = self._held.take()
         if page is not None:
-            self.store.apply_page(page)
+            merged = self.store.apply_page(page)
+            self._refused.extend(merged.refused)
             for listener in self.merge_listeners:
                 listener(page)
+
+    def take_refused(self) -> list[str]:
+        """Why the server refused changes made here, learnt since the last call (each change
+        has been undone on this device); for the dispatcher to be told once."""
+        refused, self._refused = self._refused, []
+        return refused
 
     async def _recover(self, reply: httpx.Response, rtt_ms: int, *, pushed: bool = False) -> None:
         """Act on a refusal so the next round can succeed; raise if a person must act.

@@ -60,3 +60,14 @@ class DeviceRevoked(SyncFailed):
         super().__init__(
             "This device has been withdrawn by your agency and its data has been erased."
         )
+
+
+def refused_words(reasons: list[str]) -> str | None:
+    """What a dispatcher is told when changes of theirs were refused for good and undone."""
+    if not reasons:
+        return None
+    what = "A change you made was" if len(reasons) == 1 else f"{len(reasons)} changes you made were"
+    return (
+        f"{what} refused by the server and undone on this device: {reasons[-1]}. "
+        "Tell your supervisor."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from mobile_app.store import SnapshotProgress
+from mobile_app.store import MergeResult, SnapshotProgress
 from shared.merge.replica import EntityState
 from shared.protocol import Op, PullPage
 
@@ -30,7 +30,7 @@ class Replicating(Protocol):
 
     def observe_server_time(self, server_ms: int, round_trip_ms: int = 0) -> None: ...
 
-    def apply_page(self, page: PullPage) -> Any: ...
+    def apply_page(self, page: PullPage) -> MergeResult: ...
 
     def reset_cursor(self) -> None: ...
 

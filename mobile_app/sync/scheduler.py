@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mobile_app.sync.backoff import Backoff
 from mobile_app.sync.client import SyncClient
-from mobile_app.sync.errors import Offline, PushRefused, SyncFailed
+from mobile_app.sync.errors import Offline, PushRefused, SyncFailed, refused_words
 from mobile_app.sync.status import Connectivity, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class SyncScheduler:
                 self._publish(
                     connectivity=Connectivity.ONLINE,
                     last_sync_ms=int(time.time() * 1000),
-                    problem=None,
+                    problem=refused_words(self.client.take_refused()),
                     to_pull=None,
                 )
                 if not self._dirty:

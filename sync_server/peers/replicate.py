@@ -69,7 +69,8 @@ def _apply_page(ctx: Context, peer_id: str, page: PeerPage, changes: DirectoryCh
             for device_id, user_id in sorted({(op.device_id, op.user_id) for op in plan.fresh}):
                 devices.record_logon(session, device_id, user_id, now_ms=now)
             try:
-                head = apply_ops(ctx, session, plan.fresh, now_ms=now)
+                refused = {c.op.op_id: c.refused for c in page.changes if c.refused}
+                head = apply_ops(ctx, session, plan.fresh, now_ms=now, refused=refused)
             except Refused as refused:
                 raise PeerRefusal(
                     f"an op from peer {peer_id} was refused: {refused.detail}"

@@ -7,7 +7,7 @@ refusal raised here rolls the whole batch back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session
 
@@ -45,11 +45,24 @@ class _States:
             entities.save(self._session, self._ctx.sealer, state, seq=seq)
 
 
-def apply_ops(ctx: Context, session: Session, ops: Sequence[Op], *, now_ms: int) -> int:
-    """Merge and log ``ops`` (already checked for order and clock); returns the last seq."""
+def apply_ops(
+    ctx: Context,
+    session: Session,
+    ops: Sequence[Op],
+    *,
+    now_ms: int,
+    refused: Mapping[str, str] | None = None,
+) -> int:
+    """Merge and log ``ops`` (already checked for order and clock); returns the last seq.
+
+    Ops in ``refused`` (op id -> reason) are logged as refused and merged nowhere."""
     states = _States(ctx, session)
     last = 0
     for op in ops:
+        reason = refused.get(op.op_id) if refused else None
+        if reason is not None:
+            last = changelog.append(session, ctx.sealer, op, now_ms=now_ms, refused=reason)
+            continue
         state = states.get(op.entity, op.entity_id)
         if not entities.exists(state):
             if op.body.kind not in CREATING_KINDS:

@@ -59,8 +59,9 @@ def is_resolution(op: Op) -> bool:
     return isinstance(op.body, IncidentResolve | UnitResolve)
 
 
-def check_authors(ops: Sequence[Op], authors: set[str], roles: Mapping[str, Role]) -> None:
-    """Ops may only name users who logged on from the device; only supervisors resolve."""
+def check_authors(ops: Sequence[Op], authors: set[str]) -> None:
+    """Ops may only name users who logged on from the device.  The whole batch is refused: a
+    standby that has not yet heard of a logon at the other site accepts it a moment later."""
     for op in ops:
         if op.user_id not in authors:
             raise Refused(
@@ -68,8 +69,16 @@ def check_authors(ops: Sequence[Op], authors: set[str], roles: Mapping[str, Role
                 f"op {op.op_id} names user {op.user_id!r}, who has never logged on from "
                 f"device {op.device_id}",
             )
-        if is_resolution(op) and roles.get(op.user_id) is not Role.SUPERVISOR:
-            raise Refused(
-                ErrorCode.FORBIDDEN,
-                f"op {op.op_id} resolves a conflict, but {op.user_id!r} is not a supervisor",
-            )
+
+
+def refusals(ops: Sequence[Op], roles: Mapping[str, Role]) -> dict[str, str]:
+    """Ops this server will never merge, by op id, with the reason: only supervisors resolve.
+
+    A resolution made by someone who is no longer a supervisor (demoted while their tablet was
+    offline) is not an error in the batch: it is logged as refused, so the device's later ops
+    go on being accepted behind it, and the device learns of it and undoes it."""
+    return {
+        op.op_id: f"op {op.op_id} resolves a conflict, but {op.user_id!r} is not a supervisor"
+        for op in ops
+        if is_resolution(op) and roles.get(op.user_id) is not Role.SUPERVISOR
+    }

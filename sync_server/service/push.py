@@ -1,20 +1,22 @@
 """Push: a device's batch of ops, applied exactly once, all or nothing.
 
 The device's highest applied seq is stored in the same transaction as the ops' effects and
-their change-log rows, so a replayed or retried batch applies nothing twice, and a refused op
-leaves nothing behind.
+their change-log rows, so a replayed or retried batch applies nothing twice, and a refused
+batch leaves nothing behind.  An op this server will never merge (``batch.refusals``) does not
+refuse its batch: it is logged as refused (audited), so the device is not stuck behind it.
 """
 
 from __future__ import annotations
 
 from shared.api import Role
+from shared.domain import AuditOutcome
 from shared.protocol import ErrorCode, PushRequest, PushResult
 from sync_server.auth.principal import Principal, wipe_order
 from sync_server.context import Context
 from sync_server.errors import Refused
 from sync_server.service.apply import apply_ops
-from sync_server.service.batch import check_authors, check_clocks, split_batch
-from sync_server.store import devices, users
+from sync_server.service.batch import check_authors, check_clocks, refusals, split_batch
+from sync_server.store import audit, devices, users
 
 
 def push(ctx: Context, principal: Principal, request: PushRequest) -> PushResult:
@@ -27,6 +29,7 @@ def push(ctx: Context, principal: Principal, request: PushRequest) -> PushResult
     check_clocks(request.ops, now, ctx.settings.max_clock_offset_ms)
     revoked = False
     head = 0
+    refused: dict[str, str] = {}
     with ctx.db.write(append=True) as session:
         device = devices.get(session, request.device_id)
         if device is None:
@@ -40,8 +43,20 @@ def push(ctx: Context, principal: Principal, request: PushRequest) -> PushResult
                 user = users.get(session, user_id)
                 if user is not None:
                     roles[user_id] = Role(user.role)
-            check_authors(fresh, authors, roles)
-            head = apply_ops(ctx, session, fresh, now_ms=now)
+            check_authors(fresh, authors)
+            refused = refusals(fresh, roles)
+            head = apply_ops(ctx, session, fresh, now_ms=now, refused=refused)
+            for reason in refused.values():
+                audit.record(
+                    session,
+                    component="sync",
+                    event_type="op.refused",
+                    outcome=AuditOutcome.FAILURE,
+                    now_ms=now,
+                    user_id=principal.user_id,
+                    device_id=request.device_id,
+                    detail=reason,
+                )
             device.last_seq = fresh[-1].seq
             ctx.db.notify_in(session, head)
         device.last_seen_ms = now
@@ -54,7 +69,8 @@ def push(ctx: Context, principal: Principal, request: PushRequest) -> PushResult
     return PushResult(
         device_id=request.device_id,
         last_seq=last_seq,
-        applied=len(fresh),
+        applied=len(fresh) - len(refused),
         duplicates=duplicates,
         server_time_ms=now,
+        refused=len(refused),
     )

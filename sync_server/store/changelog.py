@@ -19,8 +19,11 @@ TABLE = "da_change"
 HORIZON_KEY = "compaction_horizon"
 
 
-def append(session: Session, sealer: Sealer, op: Op, *, now_ms: int) -> int:
-    """Add ``op`` to the log and return its global seq (assigned at insert)."""
+def append(
+    session: Session, sealer: Sealer, op: Op, *, now_ms: int, refused: str | None = None
+) -> int:
+    """Add ``op`` to the log and return its global seq (assigned at insert); ``refused``: the
+    reason it is logged without having been merged."""
     row = ChangeRow(
         device_id=op.device_id,
         device_seq=op.seq,
@@ -30,6 +33,7 @@ def append(session: Session, sealer: Sealer, op: Op, *, now_ms: int) -> int:
         hlc=op.hlc,
         user_id=op.user_id,
         received_ms=now_ms,
+        refused=refused,
         payload=sealer.seal(TABLE, op.op_id, op.model_dump_json().encode()),
     )
     session.add(row)
@@ -51,7 +55,7 @@ def page(session: Session, sealer: Sealer, cursor: int, limit: int) -> tuple[lis
         assert row.seq is not None
         op_id = f"{row.device_id}:{row.device_seq}"
         op = Op.model_validate_json(sealer.open(TABLE, op_id, row.payload))
-        changes.append(Change(seq=row.seq, op=op))
+        changes.append(Change(seq=row.seq, op=op, refused=row.refused))
     return changes, len(rows) > limit
 
 

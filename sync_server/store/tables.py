@@ -77,6 +77,8 @@ class ChangeRow(SQLModel, table=True):
     hlc: str = Field(max_length=32)
     user_id: str = Field(max_length=64)
     received_ms: int = Field(default=0, sa_type=BigInteger)
+    #: Why the op was refused for good (None: accepted and merged); see ``Change.refused``.
+    refused: str | None = Field(default=None, max_length=500)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mobile_app.store import ChangeKind, LocalStore, StoreChange
 from shared.hlc import Hlc
 from shared.merge import Replica
-from shared.protocol import Change, IncidentUpdate, Op
+from shared.protocol import Change, Entity, IncidentUpdate, Op
 from tests.device.conftest import FAST_KDF, PIN, MakeStore, as_changes
 from tests.simulation import ACTIONS, World, replay
 
@@ -325,3 +325,36 @@ def test_a_dispatcher_typing_while_sync_merges_in_another_thread_loses_nothing(
     assert [op.seq for op in store.pending_ops()] == [op.seq for op in mine] == list(range(1, 41))
     assert store.cursor == len(remote)
     assert store.snapshot() == replay([*remote, *mine]).snapshot()
+
+
+def test_an_op_the_server_refused_for_good_is_undone_here_and_others_refused_are_skipped(
+    make_store: MakeStore,
+):
+    """The server logs an op it will never merge as refused (so the ops after it are not held
+    up): this device takes its own refused op out of its state, keeps it in the log with the
+    reason, and tells only once; another device's refused op is merged nowhere, here neither."""
+    store, other = make_store(), make_store("dev-b", "bob")
+    created = store.create_incident({"incident_type": "FSTRU", "address": "1 Elm St"}, 3)
+    raised = store.change_priority(created.entity_id, 1)
+    noted = store.add_note(created.entity_id, "smoke from the roof")
+    stranger = other.create_incident({"incident_type": "FALL", "address": "9 Oak St"}, 2)
+    why = "op dev-a:2 is refused (for this test)"
+    page = [
+        Change(seq=1, op=created),
+        Change(seq=2, op=raised, refused=why),
+        Change(seq=3, op=noted),
+        Change(seq=4, op=stranger, refused="refused too"),
+    ]
+    store.ack(3)
+
+    first = store.apply_pulled(page, cursor=4)
+    again = store.apply_pulled(page, cursor=4)
+
+    incident = store.incident(created.entity_id)
+    assert (incident.priority, [n.text for n in incident.notes]) == (3, ["smoke from the roof"])
+    assert [i.incident_id for i in store.incidents(open_only=False)] == [created.entity_id]
+    assert store.refused_ops() == [(raised, why)]
+    assert (first.refused, again.refused) == ((why,), ())
+    assert store.cursor == 4 and store.pending_ops() == []
+    store.rebuild(Entity.INCIDENT, created.entity_id)  # a rebuild leaves it out too
+    assert store.incident(created.entity_id).priority == 3

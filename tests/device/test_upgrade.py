@@ -53,6 +53,28 @@ def test_a_store_from_before_snapshot_bases_is_upgraded_and_keeps_its_data(
     assert _schema(store.path) == str(SCHEMA_VERSION)
 
 
+def test_a_store_from_before_refused_ops_is_upgraded_and_keeps_its_outbox(
+    make_store: MakeStore,
+):
+    """Schema 2 had no ``op_log.refused``."""
+    store = make_store()
+    first = store.create_incident({"incident_type": "FSTRU", "address": "1 Old Rd"}, 2)
+    second = store.add_note(first.entity_id, "smoke from the roof")
+    store.lock()
+    _damage(store.path, "alter table op_log drop column refused")
+    _damage(store.path, "update meta set value = '2' where key = 'schema'")
+
+    reopened = LocalStore.unlock(store.path, PIN)
+    try:
+        assert _schema(store.path) == str(SCHEMA_VERSION)
+        assert reopened.pending_ops() == [first, second]
+        assert reopened.refused_ops() == []
+        notes = reopened.incident(first.entity_id).notes
+        assert [n.text for n in notes] == ["smoke from the roof"]
+    finally:
+        reopened.lock()
+
+
 def test_a_store_written_by_a_newer_app_is_refused_and_left_untouched(make_store: MakeStore):
     store = make_store()
     op = store.create_incident({"incident_type": "FSTRU"}, 2)

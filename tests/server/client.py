@@ -98,7 +98,8 @@ class Device:
         page = PullPage.model_validate_json(response.content)
         for change in page.changes:
             self.clock.observe(Hlc.decode(change.op.hlc))
-            self.replica.apply(change.op)
+            if change.refused is None:  # a refused op is merged nowhere
+                self.replica.apply(change.op)
         self.cursor = page.cursor
         return page
 

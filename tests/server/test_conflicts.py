@@ -114,19 +114,26 @@ def test_a_resolution_needs_the_right_decision_for_its_kind(server: LiveServer):
 
 
 def test_only_supervisors_resolve_even_from_their_own_tablet(server: LiveServer):
+    """A dispatcher's resolution is logged as refused, not merged, and the note she wrote after
+    it is still accepted: her tablet is not stuck behind it.  Asked directly, the API says no."""
     alice, _, engine, fire_a, _ = _double_booking(server)
     alice.pull_all()
     conflict_id = alice.replica.unit(engine).open_conflicts[0]
-    alice.act(
+    resolution = alice.act(
         alice.commands.resolve_unit_conflict(alice.replica.units[engine], conflict_id, fire_a)
     )
-    pushed = alice.post_push()
+    note = alice.act(alice.commands.add_note(alice.replica.incidents[fire_a], "E1 staging"))
+    pushed = PushResult.model_validate_json(alice.post_push([resolution, note]).content)
     via_api = alice.http.post(_path(RESOLVE, conflict_id), json={"keep_incident_id": fire_a})
-    assert (
-        pushed.status_code == 403
-        and "supervisor" in ErrorBody.model_validate_json(pushed.content).detail
-    )
+
+    assert (pushed.last_seq, pushed.applied, pushed.refused) == (note.seq, 1, 1)
     assert via_api.status_code == 403
+    observer = Device.new(server)
+    logged = {c.op.op_id: c.refused for c in observer.pull_all()}
+    assert "not a supervisor" in (logged[resolution.op_id] or "")
+    assert logged[note.op_id] is None
+    assert observer.replica.unit(engine).open_conflicts == (conflict_id,)
+    assert "E1 staging" in [n.text for n in observer.replica.incident(fire_a).notes]
 
 
 def test_resolutions_are_audited(server: LiveServer):

@@ -54,9 +54,9 @@ def test_a_stamp_within_the_tolerance_passes_and_beyond_it_is_refused():
 
 
 def test_authors_must_have_logged_on_from_the_device():
-    check_authors(_ops(1), {"disp1"}, {"disp1": Role.DISPATCHER})
+    check_authors(_ops(1), {"disp1"})
     with pytest.raises(Refused) as refused:
-        check_authors(_ops(1, user="someone"), {"disp1"}, {"disp1": Role.DISPATCHER})
+        check_authors(_ops(1, user="someone"), {"disp1"})
     assert refused.value.code is ErrorCode.FORBIDDEN
 
 

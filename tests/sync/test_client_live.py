@@ -13,7 +13,7 @@ import pytest
 from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.client import SyncClient
 from mobile_app.sync.enrollment import request_enrollment, save_tokens
-from mobile_app.sync.errors import DeviceRevoked, Offline, PushRefused
+from mobile_app.sync.errors import DeviceRevoked, Offline, PushRefused, refused_words
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity
 from shared.lifecycle import UnitStatus
@@ -176,31 +176,79 @@ def test_a_refused_push_keeps_its_changes_and_the_tablet_still_receives_everyone
     assert tablet.store.pending_ops() == [ghost]  # kept, to be pushed again
 
 
-def test_a_change_the_server_will_never_take_does_not_stop_the_tablet_receiving(enroll, live):
-    """Alice's tablet still offers to resolve (her role changed while it was offline, say);
-    the server refuses the resolution for good.  The refusal names it, the resolution stays
-    in the outbox for a person to sort out, and the tablet keeps receiving the desk's calls."""
-    tablet, desk = enroll("tablet-not-sup"), enroll("desk-not-sup", "bob")
-    tablet.store.upsert_unit("D9", name="D9")
+def _double_booked(tablet: Device, desk: Device, unit: str) -> tuple[str, str, str]:
+    """Tablet and desk, each offline, send ``unit`` to a different call; both sync."""
+    tablet.store.upsert_unit(unit, name=unit)
     fire_a = tablet.store.create_incident(CALL, 1).entity_id
     fire_b = tablet.store.create_incident(CALL, 2).entity_id
     tablet.sync()
     desk.sync()
-    tablet.store.set_unit_status("D9", UnitStatus.DISPATCHED, incident_id=fire_a)
-    desk.store.set_unit_status("D9", UnitStatus.DISPATCHED, incident_id=fire_b)
+    tablet.store.set_unit_status(unit, UnitStatus.DISPATCHED, incident_id=fire_a)
+    desk.store.set_unit_status(unit, UnitStatus.DISPATCHED, incident_id=fire_b)
     tablet.sync()
     desk.sync()
     tablet.sync()
-    conflict = tablet.store.unit("D9").open_conflicts[0]
+    return tablet.store.unit(unit).open_conflicts[0], fire_a, fire_b
+
+
+def test_a_resolution_the_server_refuses_for_good_is_undone_and_what_followed_it_goes_through(
+    enroll, live
+):
+    """Alice's tablet still offers to resolve (she was a supervisor when it last signed in,
+    say).  The server refuses the resolution for good: her tablet undoes it, so the conflict is
+    open again for a supervisor, tells her why, and the note she wrote after it is accepted."""
+    tablet, desk = enroll("tablet-not-sup"), enroll("desk-not-sup", "bob")
+    conflict, fire_a, _ = _double_booked(tablet, desk, "D9")
     resolution = tablet.store.resolve_unit_conflict("D9", conflict, fire_a)
+    assert not tablet.store.unit("D9").open_conflicts  # optimistic, until the server answers
+    note = tablet.store.add_note(fire_a, "D9 staging at the corner")
+
+    async def sync_and_hear() -> list[str]:
+        client = tablet.client()
+        try:
+            await client.sync_once()
+            refused: list[str] = client.take_refused()
+            return refused
+        finally:
+            await client.aclose()
+
+    told = run(sync_and_hear())
+    desk.sync()
+
+    assert len(told) == 1 and "not a supervisor" in told[0]
+    assert "not a supervisor" in (refused_words(told) or "")
+    assert tablet.store.pending_ops() == []
+    assert tablet.store.unit("D9").open_conflicts == (conflict,)
+    assert [op for op, _ in tablet.store.refused_ops()] == [resolution]
+    for device in (tablet, desk):
+        notes = [n.text for n in device.store.incident(fire_a).notes]
+        assert "D9 staging at the corner" in notes, device.name
+        assert device.store.unit("D9").open_conflicts == (conflict,), device.name
+    assert note.seq == resolution.seq + 1
+    run(sync_and_hear())  # the refusal pulled again: nothing more to tell or undo
+    assert [op for op, _ in tablet.store.refused_ops()] == [resolution]
+
+
+def test_a_push_refused_whole_does_not_stop_the_tablet_receiving(enroll, live, tmp_path):
+    """Ops signed by someone who never signed in on this tablet are refused, batch and all;
+    the changes stay in the outbox and the tablet keeps receiving the desk's calls."""
+    enrolled = run(request_enrollment(live.url, "alice", PASSWORD, "borrowed"))
+    store = LocalStore.create(
+        tmp_path / "borrowed.db", PIN, enrolled.device_id, "mallory", kdf=KdfParams.fast()
+    )
+    save_tokens(store, enrolled.tokens)
+    tablet = Device("borrowed", store, live.url, enrolled.tokens)
+    desk = enroll("desk-borrowed", "bob")
+    mine = store.create_incident(CALL, 4)
     later = desk.store.create_incident(CALL, 3).entity_id
     desk.sync()
 
-    with pytest.raises(PushRefused, match="not a supervisor"):
+    with pytest.raises(PushRefused, match="mallory"):
         tablet.sync()
 
-    assert tablet.store.incident(later).priority == 3
-    assert tablet.store.pending_ops() == [resolution]
+    assert store.incident(later).priority == 3
+    assert store.pending_ops() == [mine]
+    store.lock()
 
 
 def test_a_revoked_tablet_is_told_to_wipe_and_its_data_is_destroyed(enroll, live):
