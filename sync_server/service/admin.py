@@ -5,6 +5,8 @@ Every change is audited in the same transaction as the change itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -112,25 +114,52 @@ def list_users(ctx: Context) -> list[UserOut]:
         return [user_out(row, now) for row in users.all_users(session)]
 
 
-def unlock_user(
-    ctx: Context, username: str, *, by: str | None, device_id: str | None, component: str = "admin"
+def _change_user(
+    ctx: Context,
+    username: str,
+    event_type: str,
+    change: Callable[[Session, UserRow, int], str],
+    *,
+    by: str | None,
+    device_id: str | None,
+    component: str,
 ) -> UserOut:
+    """Every change to an account: found (or 404), changed, and audited in one transaction.
+    ``change`` returns the audit detail."""
     now = ctx.now_ms()
     with ctx.db.write() as session:
         row = users.get(session, username)
         if row is None:
             raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
-        users.clear_failures(session, row)
+        detail = change(session, row, now)
         _done(
             session,
-            "user.unlock",
-            f"unlocked {username!r}",
+            event_type,
+            detail,
             component=component,
             now_ms=now,
             by=by,
             device_id=device_id,
         )
         return user_out(row, now)
+
+
+def _not_own_account(by: str | None, username: str, what: str) -> None:
+    """An administrator never locks themselves out (nobody would be left to undo it)."""
+    if by is not None and by == username:
+        raise Refused(ErrorCode.INVALID, f"an administrator cannot {what}")
+
+
+def unlock_user(
+    ctx: Context, username: str, *, by: str | None, device_id: str | None, component: str = "admin"
+) -> UserOut:
+    def unlock(session: Session, row: UserRow, now_ms: int) -> str:
+        users.clear_failures(session, row)
+        return f"unlocked {username!r}"
+
+    return _change_user(
+        ctx, username, "user.unlock", unlock, by=by, device_id=device_id, component=component
+    )
 
 
 def set_role(
@@ -146,26 +175,17 @@ def set_role(
     account's next request (roles are read per request, not trusted from the token); the app
     shows the new role's screens from its next sign-in.  Replicates to every site, where the
     latest change wins."""
-    now = ctx.now_ms()
-    if by is not None and by == username:
-        raise Refused(ErrorCode.INVALID, "an administrator cannot change their own role")
-    with ctx.db.write() as session:
-        row = users.get(session, username)
-        if row is None:
-            raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
+    _not_own_account(by, username, "change their own role")
+
+    def change(session: Session, row: UserRow, now_ms: int) -> str:
         before = row.role
         if before != role.value:
-            users.set_role(session, row, role, now_ms=now)
-        _done(
-            session,
-            "user.role",
-            f"{username!r}: {before} -> {role.value}",
-            component=component,
-            now_ms=now,
-            by=by,
-            device_id=device_id,
-        )
-        return user_out(row, now)
+            users.set_role(session, row, role, now_ms=now_ms)
+        return f"{username!r}: {before} -> {role.value}"
+
+    return _change_user(
+        ctx, username, "user.role", change, by=by, device_id=device_id, component=component
+    )
 
 
 def disable_user(
@@ -175,25 +195,16 @@ def disable_user(
     in, refresh a session or sync, from any device, at any site (a deactivation replicates and
     is never undone by a peer, so none is offered here either).  Its devices keep their data
     until revoked: what they had not sent yet can still be read off them."""
-    now = ctx.now_ms()
-    if by is not None and by == username:
-        raise Refused(ErrorCode.INVALID, "an administrator cannot disable their own account")
-    with ctx.db.write() as session:
-        row = users.get(session, username)
-        if row is None:
-            raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
+    _not_own_account(by, username, "disable their own account")
+
+    def disable(session: Session, row: UserRow, now_ms: int) -> str:
         if row.active:
             users.deactivate(session, row)
-        _done(
-            session,
-            "user.disable",
-            f"disabled {username!r}",
-            component=component,
-            now_ms=now,
-            by=by,
-            device_id=device_id,
-        )
-        return user_out(row, now)
+        return f"disabled {username!r}"
+
+    return _change_user(
+        ctx, username, "user.disable", disable, by=by, device_id=device_id, component=component
+    )
 
 
 def enroll_device(
