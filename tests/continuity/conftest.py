@@ -173,8 +173,14 @@ def enroll_tablet(sites: Sites, directory: Path, name: str, user: str) -> Tablet
     return Tablet(name, store, [sites.primary.url, sites.standby.url], enrolled.tokens)
 
 
-def add_staff(site: Site) -> None:
-    site.server.add_user("alice", PASSWORD, Role.DISPATCHER)
-    site.server.add_user("bob", PASSWORD, Role.DISPATCHER)
-    site.server.add_user("sue", PASSWORD, Role.SUPERVISOR)
-    site.server.add_user("ian", PASSWORD, Role.ADMIN)
+def add_staff(sites: Sites) -> None:
+    """alice and bob (dispatchers), sue (supervisor) and ian (admin), created at the primary;
+    returns once the standby has copied them."""
+    from tests.continuity import views  # it reads sites: imported here, not at the top
+
+    primary, standby = sites.primary, sites.standby
+    primary.server.add_user("alice", PASSWORD, Role.DISPATCHER)
+    primary.server.add_user("bob", PASSWORD, Role.DISPATCHER)
+    primary.server.add_user("sue", PASSWORD, Role.SUPERVISOR)
+    primary.server.add_user("ian", PASSWORD, Role.ADMIN)
+    views.wait_until(lambda: views.staff(standby) == views.staff(primary), "staff at the standby")

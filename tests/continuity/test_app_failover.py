@@ -37,8 +37,7 @@ def test_the_tablet_follows_the_agency_to_the_standby_site_and_back(
     sites: Sites, tmp_path: Path
 ) -> None:
     primary, standby = sites.primary, sites.standby
-    add_staff(primary)
-    views.wait_until(lambda: views.staff(standby) == views.staff(primary), "staff at the standby")
+    add_staff(sites)
     access = DeviceAccess(
         DeviceSettings(
             data_dir=tmp_path / "tablet",

@@ -31,8 +31,7 @@ def test_a_refused_op_reaches_the_standby_as_refused_and_the_work_after_it_follo
     sites: Sites, tmp_path: Path
 ) -> None:
     primary, standby = sites.primary, sites.standby
-    add_staff(primary)
-    views.wait_until(lambda: views.staff(standby) == views.staff(primary), "staff at the standby")
+    add_staff(sites)
     alice = enroll_tablet(sites, tmp_path, "alice-tablet", "alice")
     bob = enroll_tablet(sites, tmp_path, "bob-tablet", "bob")
     alice.store.upsert_unit("E1", name="Engine 1")
