@@ -222,9 +222,9 @@ class SyncClient:
         """Act on a refusal so the next round can succeed; raise if a person must act.
 
         ``pushed``: the refused request carried this device's changes.  Whatever the server
-        holds against them (an incident it has not heard of yet, a resolution its author's
-        role no longer allows), the device must not go deaf until a person acts: the changes
-        stay in the outbox and the round goes on pulling (``PushRefused``)."""
+        holds against them (an incident it has not heard of yet, an author it does not know
+        signed in here), the device must not go deaf until it is sorted out: the changes stay
+        in the outbox and the round goes on pulling (``PushRefused``)."""
         if reply.status_code >= 500:
             raise ServerTrouble(reply.status_code)
         try:

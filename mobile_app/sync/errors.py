@@ -41,9 +41,11 @@ class Refused(SyncFailed):
 
 
 class PushRefused(Refused):
-    """The server refused this device's changes (a batch naming an incident a standby site has
-    not heard of yet, a resolution by someone no longer a supervisor...); the device kept
-    pulling, and the changes wait in the outbox for the next round."""
+    """The server refused this device's changes for now (a batch naming an incident a standby
+    site has not heard of yet, or ops signed by someone it does not know signed in here); the
+    device kept pulling, and the changes wait in the outbox for the next round.  An op the
+    server will never take is not refused this way: it is logged as refused and undone here
+    (``refused_words``)."""
 
 
 class SignInRequired(SyncFailed):

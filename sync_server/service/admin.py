@@ -43,7 +43,7 @@ def device_out(row: DeviceRow) -> DeviceOut:
     )
 
 
-def _done(
+def _audit_done(
     session: Session,
     event_type: str,
     detail: str,
@@ -53,7 +53,7 @@ def _done(
     by: str | None,
     device_id: str | None,
 ) -> None:
-    """Audit a privileged action in its own transaction: who, from where, what, when."""
+    """Audit a privileged action in the transaction making it: who, from where, what, when."""
     audit.record(
         session,
         component=component,
@@ -92,7 +92,7 @@ def create_user(
                 now_ms=now,
             )
             detail = f"created {new.username!r} as {new.role.value}"
-            _done(
+            _audit_done(
                 session,
                 "user.create",
                 detail,
@@ -132,7 +132,7 @@ def _change_user(
         if row is None:
             raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
         detail = change(session, row, now)
-        _done(
+        _audit_done(
             session,
             event_type,
             detail,
@@ -218,7 +218,7 @@ def enroll_device(
             raise Refused(ErrorCode.NOT_FOUND, f"no user {username!r}")
         row = devices.add(session, device_id, username, name, now_ms=now)
         devices.record_logon(session, device_id, username, now_ms=now)
-        _done(
+        _audit_done(
             session,
             "device.enroll",
             f"enrolled {name!r} by an administrator",
@@ -245,7 +245,7 @@ def revoke_device(
             raise Refused(ErrorCode.NOT_FOUND, f"no device {device_id!r}")
         if not row.revoked:
             devices.revoke(session, row, now_ms=now)
-        _done(
+        _audit_done(
             session,
             "device.revoke",
             f"revoked by {by or 'console'} from {by_device or 'console'}",

@@ -2,7 +2,7 @@
 
 Tables this version adds are created by ``create_all``; columns it adds to existing tables are
 added here, each with its database default, so rows written by an older server read as they
-did.  Only additions: an agency upgrades its servers one site at a time and never loses a row.
+did.  Only additions: an upgraded server never loses a row an older one wrote.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ def _as_an_older_server_left_it(url: str) -> None:
         db.create_all()
         with db.engine.begin() as conn:
             conn.execute(text("ALTER TABLE da_user DROP COLUMN role_changed_ms"))
+            conn.execute(text("ALTER TABLE da_change DROP COLUMN refused"))
             conn.execute(
                 text(
                     "INSERT INTO da_user (username, role, display_name, password_hash, active, "
@@ -51,8 +52,10 @@ def test_an_older_database_gains_the_new_columns_and_keeps_its_users(database_ur
         ctx.db.create_all()
         ctx.db.create_all()  # a second server starting: nothing more to do
         with ctx.db.engine.connect() as conn:
-            columns = {c["name"] for c in inspect(conn).get_columns("da_user")}
-        assert "role_changed_ms" in columns
+            found = inspect(conn)
+            users = {c["name"] for c in found.get_columns("da_user")}
+            changes = {c["name"] for c in found.get_columns("da_change")}
+        assert "role_changed_ms" in users and "refused" in changes
         dana = next(u for u in admin.list_users(ctx) if u.username == "dana")
         assert (dana.role, dana.display_name, dana.active) == (Role.DISPATCHER, "Dana", True)
 
