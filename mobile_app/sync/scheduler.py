@@ -92,6 +92,14 @@ class SyncScheduler:
                 except SyncFailed as failure:
                     self._failed(failure)
                     return
+                except asyncio.CancelledError:
+                    # ``stop`` (the tablet locking, the app closing) cancels a round in flight.
+                    # Nothing is lost: the outbox goes at the next round.  Said quietly, since
+                    # APScheduler would log the cancellation as a job error for IT to chase.
+                    if not self._stopped:
+                        raise
+                    log.info("sync round stopped; %d changes wait for the next", self._pending())
+                    return
                 self.backoff.reset()
                 self._online.set()
                 self._publish(

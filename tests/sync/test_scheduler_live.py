@@ -5,6 +5,7 @@ touching it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 
@@ -12,7 +13,7 @@ from mobile_app.sync.backoff import Backoff
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity, SyncStatus
 from shared.protocol import IncidentFields
-from tests.chaos.faulty_proxy import run_in_thread
+from tests.chaos.faulty_proxy import FaultPlan, run_in_thread
 from tests.sync.conftest import run
 
 
@@ -121,3 +122,34 @@ def test_a_refused_push_goes_again_as_soon_as_the_server_hears_of_the_call(enrol
             await client.aclose()
 
     run(shift())
+
+
+def test_locking_the_tablet_mid_round_is_quiet_and_keeps_the_outbox(enroll, live, caplog):
+    """The dispatcher locks the tablet while a round waits on a slow hotspot: the round stops
+    without an error in the log (IT reads those), and the call taken waits for the next one."""
+    proxy = run_in_thread(int(live.url.rsplit(":", 1)[1]), FaultPlan(delay_ms=10_000))
+    tablet = enroll("tablet-lock-mid-round", url=f"http://127.0.0.1:{proxy.port}")
+
+    async def lock_mid_round() -> None:
+        client = tablet.client()
+        scheduler = SyncScheduler(client, periodic_s=3600, backoff=Backoff())
+        try:
+            proxy.script(["delay"])
+            tablet.store.create_incident(IncidentFields(incident_type="FALL", address="9 Elm"), 3)
+            await scheduler.start()
+            deadline = time.monotonic() + 10
+            while proxy.stats.held == 0:
+                assert time.monotonic() < deadline, "the round never reached the proxy"
+                await asyncio.sleep(0.02)
+        finally:
+            await scheduler.stop()
+            await asyncio.sleep(0.2)  # let the cancelled round unwind
+            await client.aclose()
+
+    with caplog.at_level(logging.INFO), proxy:
+        run(lock_mid_round())
+        proxy.release_delayed()
+
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+    assert tablet.store.pending_count() == 1
