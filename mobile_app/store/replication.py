@@ -227,7 +227,7 @@ class StoreReplication(StoreCore):
         """
         if cursor < 0:
             raise ValueError("a cursor is never negative")
-        refused = self._undo_refused([c for c in changes if c.refused is not None])
+        refused = self._undo_refused(changes)
         merges = self._prepare([c for c in changes if c.refused is None])
         remeasure = [server_time_ms]
         applied = duplicates = checkpoint = chunks = done = 0
@@ -252,18 +252,21 @@ class StoreReplication(StoreCore):
         """Ops the server refused for good are merged nowhere: this device's own are marked in
         its log and their entities rebuilt without them (a resolution made by someone who is no
         longer a supervisor: the conflict is open again).  Other devices' are skipped."""
-        own = [c for c in changes if c.op.device_id == self.device_id and c.refused]
+        own = [
+            (c.op, c.refused)
+            for c in changes
+            if c.refused is not None and c.op.device_id == self.device_id
+        ]
         if not own:
             return ()
         reasons: list[str] = []
         touched: set[EntityKey] = set()
         with self._write(local=False) as s:
             repo = self._unlocked()
-            for change in own:
-                assert change.refused is not None
-                if repo.mark_refused(s, change.op, change.refused):
-                    touched.add((change.op.entity, change.op.entity_id))
-                    reasons.append(change.refused)
+            for op, reason in own:
+                if repo.mark_refused(s, op, reason):
+                    touched.add((op.entity, op.entity_id))
+                    reasons.append(reason)
             for kind, entity_id in sorted(touched):
                 repo.rebuild(s, kind, entity_id)
         for reason in reasons:
@@ -273,10 +276,11 @@ class StoreReplication(StoreCore):
         return tuple(reasons)
 
     def refused_ops(self) -> list[tuple[Op, str]]:
-        """This device's ops the server refused for good, with why (kept in its log, undone)."""
+        """This device's ops the server refused for good, with why (kept in its log, undone;
+        only a device's own refused ops are ever marked)."""
         repo = self._repo_or_raise()
         with self._read() as s:
-            return [(op, why) for op, why in repo.refused(s) if op.device_id == self.device_id]
+            return repo.refused(s)
 
     def _prepare(self, changes: Sequence[Change]) -> list[_EntityMerge]:
         """Merge and seal every touched entity in memory (no gate: reads see a snapshot)."""
