@@ -95,6 +95,19 @@ class WatchedSync:
 
         return stop_watching
 
+    async def sign_in(self, password: str) -> None:
+        if self.scheduler is None:
+            raise AccessError("This device is not signed in to a server.")
+        try:
+            await self.scheduler.sign_in(password)
+        except Offline:
+            raise AccessError(
+                "Cannot reach the server to sign in. Your work is kept on this device; try "
+                "again when the connection returns."
+            ) from None
+        except SyncFailed as failed:
+            raise AccessError(failed.words) from None
+
     def publish(self, status: SyncStatus) -> None:
         for watcher in list(self._watchers):
             try:

@@ -33,12 +33,13 @@ from mobile_app.sync.errors import (
     PushRefused,
     Refused,
     ServerTrouble,
+    SignInRefused,
     SignInRequired,
 )
 from mobile_app.sync.port import Replicating
 from mobile_app.sync.snapshots import read_page
 from shared import api
-from shared.api import RefreshRequest, TokenPair
+from shared.api import LoginRequest, RefreshRequest, TokenPair
 from shared.protocol import (
     MAX_BATCH,
     ErrorBody,
@@ -280,20 +281,55 @@ class SyncClient:
         body = RefreshRequest(refresh_token=self.tokens.refresh_token).model_dump_json()
         reply = await self._send("POST", api.REFRESH, body, auth=False)
         if reply.status_code != 200:
-            if reply.status_code < 500:
-                try:
-                    error = ErrorBody.model_validate_json(reply.content)
-                except ValidationError:
-                    raise SignInRequired() from None
-                if error.wipe:
-                    self.store.wipe("this device was revoked by the agency")
-                    raise DeviceRevoked()
-                raise SignInRequired()
+            detail = self._refusal(reply)
+            log.info("the server refused to refresh this device's sign-in: %s", detail)
+            raise SignInRequired(detail)
+        self._adopt(TokenPair.model_validate_json(reply.content))
+
+    async def sign_in(self, password: str) -> TokenPair:
+        """Sign this device's account in again with its password, after ``SignInRequired``.
+
+        The account is the store's own (every op in its outbox is signed by it); each site is
+        tried in turn, as for a sync.  Raises ``SignInRefused`` with the server's reason (a
+        wrong password, a locked account), ``Offline``, or ``DeviceRevoked`` (wiped)."""
+        if not password:
+            raise SignInRefused("enter your password")
+        body = LoginRequest(
+            username=self.tokens.user_id, password=password, device_id=self.store.device_id
+        ).model_dump_json()
+        for attempt in range(len(self.servers)):
+            try:
+                reply = await self._send("POST", api.LOGIN, body, auth=False)
+                break
+            except Offline:
+                if attempt == len(self.servers) - 1:
+                    raise
+                self.active = (self.active + 1) % len(self.servers)
+        if reply.status_code != 200:
+            raise SignInRefused(self._refusal(reply))
+        self._adopt(TokenPair.model_validate_json(reply.content))
+        log.info("%s signed in again on this device", self.tokens.user_id)
+        return self.tokens
+
+    def _refusal(self, reply: httpx.Response) -> str:
+        """The server's reason for refusing a sign-in; a revoked device is wiped first."""
+        if reply.status_code >= 500:
             raise ServerTrouble(reply.status_code)
-        self.tokens = TokenPair.model_validate_json(reply.content)
-        self._learn_sites(self.tokens)
+        try:
+            error = ErrorBody.model_validate_json(reply.content)
+        except ValidationError:
+            return f"the server answered {reply.status_code}"
+        if error.error is ErrorCode.DEVICE_REVOKED or error.wipe:
+            self.store.wipe("this device was revoked by the agency")
+            raise DeviceRevoked()
+        return error.detail
+
+    def _adopt(self, tokens: TokenPair) -> None:
+        """New tokens (a refresh or a sign-in): used from now on and kept in the store."""
+        self.tokens = tokens
+        self._learn_sites(tokens)
         if self._on_tokens is not None:
-            self._on_tokens(self.tokens)
+            self._on_tokens(tokens)
 
     async def _post(self, path: str, body: str) -> httpx.Response:
         return await self._send("POST", path, body)

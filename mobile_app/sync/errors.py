@@ -49,10 +49,28 @@ class PushRefused(Refused):
 
 
 class SignInRequired(SyncFailed):
+    """The server no longer takes this device's sign-in (it ran out while the tablet was off,
+    or the session was ended); the person signs in again with their password
+    (``SyncClient.sign_in``), and until then their work waits on the device."""
+
     retry = False
 
-    def __init__(self) -> None:
-        super().__init__("Your sign-in has expired. Sign in again to resume sending work.")
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "Your sign-in has ended. Enter your password to send your work; until then it is "
+            "kept on this device."
+        )
+        self.detail = detail
+
+
+class SignInRefused(SyncFailed):
+    """The server refused the password typed to sign in again (wrong, or the account is locked
+    or disabled); ``words`` carry its reason."""
+
+    retry = False
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Sign-in refused: {detail}.")
 
 
 class DeviceRevoked(SyncFailed):

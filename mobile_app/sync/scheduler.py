@@ -21,7 +21,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mobile_app.sync.backoff import Backoff
 from mobile_app.sync.client import SyncClient
-from mobile_app.sync.errors import Offline, PushRefused, SyncFailed, refused_words
+from mobile_app.sync.errors import (
+    DeviceRevoked,
+    Offline,
+    PushRefused,
+    SignInRequired,
+    SyncFailed,
+    refused_words,
+)
 from mobile_app.sync.status import Connectivity, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -48,10 +55,12 @@ class SyncScheduler:
         self._dirty = False
         self._running = False
         self._stopped = False
+        self._signed_out = False
+        """The server wants the person's password (``sign_in``) before another round."""
         self._online = asyncio.Event()
         self._unlisten: Callable[[], None] | None = None
         self._live_task: asyncio.Task[None] | None = None
-        self.status = SyncStatus(pending_ops=self._pending())
+        self.status = SyncStatus(pending_ops=self._pending(), role=client.tokens.role)
         client.progress_listeners.append(self._progress)
 
     # Lifecycle -----------------------------------------------------------------------------
@@ -75,12 +84,26 @@ class SyncScheduler:
     def trigger(self) -> None:
         """Sync as soon as possible (a local write, a live announcement, a reconnect)."""
         self._dirty = True
-        if not self._running and not self._stopped:
+        if not self._running and not self._stopped and not self._signed_out:
             self._schedule(0.0)
+
+    async def sign_in(self, password: str) -> None:
+        """Sign in again after the server ended this device's sign-in, and sync at once.
+
+        Raises what ``SyncClient.sign_in`` raises; the schedule stays paused until it works."""
+        try:
+            tokens = await self.client.sign_in(password)
+        except DeviceRevoked as revoked:  # the store is wiped: nothing left to sync
+            self._failed(revoked)
+            raise
+        self._signed_out = False
+        self.backoff.reset()
+        self._publish(connectivity=Connectivity.OFFLINE, problem=None, role=tokens.role)
+        self.trigger()
 
     # The loop ------------------------------------------------------------------------------
     async def run_round(self) -> None:
-        if self._running or self._stopped:
+        if self._running or self._stopped or self._signed_out:
             return
         self._running = True
         try:
@@ -107,6 +130,7 @@ class SyncScheduler:
                     last_sync_ms=int(time.time() * 1000),
                     problem=refused_words(self.client.take_refused()),
                     to_pull=None,
+                    role=self.client.tokens.role,  # a refresh may have brought a new one
                 )
                 if not self._dirty:
                     break
@@ -122,6 +146,11 @@ class SyncScheduler:
             self._online.set()
         else:
             self._online.clear()
+        if isinstance(failure, SignInRequired):
+            # Paused, not stopped: the person's password (``sign_in``) resumes it.
+            self._signed_out = True
+            self._publish(connectivity=Connectivity.SIGNED_OUT, problem=failure.words)
+            return
         if not failure.retry:
             self._publish(connectivity=Connectivity.LOCKED_OUT, problem=failure.words)
             self._stopped = True

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.api import Role
+
 
 class Connectivity(StrEnum):
     ONLINE = "online"
     SYNCING = "syncing"
     OFFLINE = "offline"
-    LOCKED_OUT = "locked_out"  # revoked or signed out: needs a person, not a retry
+    SIGNED_OUT = "signed_out"  # the server wants the person's password again
+    LOCKED_OUT = "locked_out"  # withdrawn (revoked): needs IT, not a retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +29,6 @@ class SyncStatus:
     problem: str | None = None
     """A sentence for a dispatcher, e.g. "No connection to the server; your work is saved on
     this device and will be sent when the connection returns."."""
+    role: Role | None = None
+    """The role the server gave at the latest sign-in or token refresh: a role changed by IT
+    reaches the screens at the next sync instead of the next unlock."""

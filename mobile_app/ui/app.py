@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import cast
 
@@ -26,6 +26,7 @@ from mobile_app.ui.ports import AccessPort, Workspace
 from mobile_app.ui.viewmodels.access import EnrollForm, wiped_message
 from mobile_app.ui.viewmodels.clock import Now
 from mobile_app.ui.viewmodels.intake import IntakeForm
+from mobile_app.ui.viewmodels.navigation import Tab, role_changed
 from mobile_app.ui.views.context import sentence
 from mobile_app.ui.views.enroll import EnrollView
 from mobile_app.ui.views.shell import Shell
@@ -110,7 +111,15 @@ class DispatchApp:
             draft = self._draft[1]
         self._draft = None
         self.workspace = workspace
-        self.shell = Shell(
+        self._unlisten = workspace.store.listen(self._store_changed)
+        self._unwatch = workspace.sync.watch(self._sync_changed)
+        self._show_shell(workspace, draft)
+        self.page.update()
+
+    def _show_shell(
+        self, workspace: Workspace, draft: IntakeForm | None, tab: Tab | None = None
+    ) -> Shell:
+        shell = self.shell = Shell(
             workspace,
             now=self.now,
             notify=self.notify,
@@ -118,12 +127,26 @@ class DispatchApp:
             width=self.page.width,
             draft=draft,
         )
-        self._unlisten = workspace.store.listen(self._store_changed)
-        self._unwatch = workspace.sync.watch(self._sync_changed)
-        self.page.navigation_bar = self.shell.nav_bar if self.shell.nav.tabs else None
-        self.page.controls = [self.shell.control]
-        self.shell.refresh()
-        self.page.update()
+        self.page.navigation_bar = shell.nav_bar if shell.nav.tabs else None
+        self.page.controls = [shell.control]
+        if tab in shell.nav.tabs:
+            shell.show(tab)
+        shell.refresh()
+        return shell
+
+    def _follow_role(self, status: SyncStatus) -> Shell | None:
+        """The server gave this account another role (IT changed it; it arrives with the next
+        token refresh or sign-in): the screens become that role's at once, keeping a call
+        being typed and the tab in view where the new role has it."""
+        workspace, shell = self.workspace, self.shell
+        if workspace is None or shell is None:
+            return None
+        if status.role is None or status.role is workspace.role:
+            return shell
+        self.workspace = workspace = replace(workspace, role=status.role)
+        shell = self._show_shell(workspace, shell.intake.read(), shell.tab)
+        self.notify(role_changed(status.role))
+        return shell
 
     def lock(self) -> None:
         """Lock now (the lock button, or the store found itself locked mid-action)."""
@@ -173,6 +196,7 @@ class DispatchApp:
         status = workspace.sync.status
         if status != self._shown_sync:
             self._shown_sync = status
+            shell = self._follow_role(status) or shell
             shell.show_sync(status)
             self.page.update()
 
@@ -204,6 +228,7 @@ class DispatchApp:
             shell.refresh()
             dirty = True
         elif status != self._shown_sync:
+            shell = self._follow_role(status) or shell
             shell.show_sync(status)
             dirty = True
         self._shown_sync = status

@@ -127,6 +127,12 @@ class SyncPort(Protocol):
         function that stops watching."""
         ...
 
+    async def sign_in(self, password: str) -> None:
+        """Sign in again with the account's password after the server ended the sign-in
+        (the bar's password field); sync resumes at once.  Raises ``AccessError`` with words
+        (a wrong password, a locked account, no connection)."""
+        ...
+
 
 async def _nothing() -> None:
     return None

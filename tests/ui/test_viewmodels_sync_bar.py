@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,12 +58,25 @@ def test_a_problem_while_online_turns_the_bar_to_a_warning():
     assert bar.tone is Tone.WARN
 
 
-def test_signed_out_needs_a_person():
-    bar = build_sync_bar(SyncStatus(Connectivity.LOCKED_OUT, pending_ops=1), at(0))
+def test_signed_out_asks_for_the_password_and_says_the_work_is_kept():
+    bar = build_sync_bar(SyncStatus(Connectivity.SIGNED_OUT, pending_ops=1), at(0))
     assert bar.tone is Tone.ERROR
-    assert bar.headline == "Not connected: sign-in needed"
+    assert bar.headline == "Signed out"
+    assert bar.sign_in
     assert bar.pending == "1 change waiting to send"
-    assert bar.problem is not None and "signs in again" in bar.problem
+    assert bar.problem is not None and "kept on this device" in bar.problem
+
+
+def test_a_withdrawn_device_sends_the_person_to_it_and_asks_for_no_password():
+    bar = build_sync_bar(SyncStatus(Connectivity.LOCKED_OUT), at(0))
+    assert bar.tone is Tone.ERROR
+    assert not bar.sign_in
+    assert bar.problem is not None and "IT" in bar.problem
+
+
+@pytest.mark.parametrize("state", [c for c in Connectivity if c is not Connectivity.SIGNED_OUT])
+def test_only_a_signed_out_device_shows_the_password_field(state):
+    assert not build_sync_bar(SyncStatus(state), at(0)).sign_in
 
 
 def test_the_next_retry_is_counted_down_while_offline():

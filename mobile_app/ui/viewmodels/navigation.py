@@ -49,6 +49,15 @@ def navigation_for(role: Role) -> Navigation:
     )
 
 
+def role_changed(role: Role) -> str:
+    """Said once when IT gives the signed-in account another role mid-shift."""
+    if role is Role.SUPERVISOR:
+        return "Your role is now supervisor: Conflicts and Reports are open to you."
+    if role is Role.DISPATCHER:
+        return "Your role is now dispatcher: Conflicts and Reports are closed to you."
+    return "This account is now an agency IT account: it sees no incident data here."
+
+
 def two_panes(width: float | None) -> bool:
     """Queue and detail side by side on a tablet; one at a time on a phone."""
     return width is not None and width >= TABLET_MIN_WIDTH

@@ -34,6 +34,8 @@ class SyncBar:
     busy: bool
     problem: str | None
     retry: str | None
+    sign_in: bool = False
+    """Ask for the password here: the server ended this device's sign-in."""
 
     @property
     def line(self) -> str:
@@ -45,7 +47,8 @@ _HEADLINE = {
     Connectivity.ONLINE: "Online",
     Connectivity.SYNCING: "Syncing",
     Connectivity.OFFLINE: "Offline",
-    Connectivity.LOCKED_OUT: "Not connected: sign-in needed",
+    Connectivity.SIGNED_OUT: "Signed out",
+    Connectivity.LOCKED_OUT: "Withdrawn by the agency",
 }
 
 
@@ -54,7 +57,10 @@ _DEFAULT_PROBLEM = {
         "Working offline. Your work is saved on this device and will be sent when the "
         "connection returns."
     ),
-    Connectivity.LOCKED_OUT: "This device cannot send work until someone signs in again.",
+    Connectivity.SIGNED_OUT: (
+        "Enter your password to send your work; until then it is kept on this device."
+    ),
+    Connectivity.LOCKED_OUT: "This device can no longer sync. Ask your IT team.",
 }
 
 
@@ -64,6 +70,7 @@ def build_sync_bar(status: SyncStatus, now: Now) -> SyncBar:
         Connectivity.ONLINE: Tone.OK,
         Connectivity.SYNCING: Tone.BUSY,
         Connectivity.OFFLINE: Tone.WARN,
+        Connectivity.SIGNED_OUT: Tone.ERROR,
         Connectivity.LOCKED_OUT: Tone.ERROR,
     }[state]
     if state is Connectivity.ONLINE and status.problem:
@@ -81,6 +88,7 @@ def build_sync_bar(status: SyncStatus, now: Now) -> SyncBar:
         busy=state is Connectivity.SYNCING,
         problem=status.problem or _DEFAULT_PROBLEM.get(state),
         retry=_retry(status, now),
+        sign_in=state is Connectivity.SIGNED_OUT,
     )
 
 

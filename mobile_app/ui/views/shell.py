@@ -24,6 +24,7 @@ from mobile_app.ui.views.detail import DetailView
 from mobile_app.ui.views.intake import IntakeView
 from mobile_app.ui.views.queue import QueueView
 from mobile_app.ui.views.reports import ReportsView
+from mobile_app.ui.views.sign_in import SignInRow
 from mobile_app.ui.views.sync_bar import SyncBarView
 from mobile_app.ui.views.theme import GAP, TEXT, tag
 from mobile_app.ui.views.units import UnitsView
@@ -62,7 +63,11 @@ class Shell:
         )
         self.tab = self.nav.tabs[0] if self.nav.tabs else Tab.QUEUE
         self.detail_open = False
-        self.sync_bar = SyncBarView(on_sync_now=self._sync_now, on_lock=lambda _: on_locked())
+        self.sync_bar = SyncBarView(
+            on_sync_now=self._sync_now,
+            on_lock=lambda _: on_locked(),
+            sign_in=SignInRow(workspace.user_id, workspace.sync.sign_in, self.ctx.touch),
+        )
         self.idle = ft.Text("", size=TEXT, color=ft.Colors.BLACK)
         self.idle_box = ft.Container(
             content=self.idle,

@@ -1,10 +1,12 @@
-"""The sync bar at the top of every screen (renders ``viewmodels.sync_bar.SyncBar``)."""
+"""The sync bar at the top of every screen (renders ``viewmodels.sync_bar.SyncBar``), with
+the password field when the server wants a sign-in again."""
 
 from __future__ import annotations
 
 import flet as ft
 
 from mobile_app.ui.viewmodels.sync_bar import SyncBar, Tone
+from mobile_app.ui.views.sign_in import SignInRow
 from mobile_app.ui.views.theme import SMALL, TEXT, TONE_COLORS, TOUCH, Handler, tag
 
 _ICONS = {
@@ -16,7 +18,8 @@ _ICONS = {
 
 
 class SyncBarView:
-    def __init__(self, on_sync_now: Handler, on_lock: Handler) -> None:
+    def __init__(self, on_sync_now: Handler, on_lock: Handler, sign_in: SignInRow) -> None:
+        self.sign_in = sign_in
         self.icon = ft.Icon(ft.Icons.CLOUD_OFF, color=ft.Colors.WHITE, size=26)
         self.headline = ft.Text("", size=TEXT, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
         self.pending = ft.Text("", size=TEXT, color=ft.Colors.WHITE)
@@ -72,6 +75,7 @@ class SyncBarView:
                         vertical_alignment=ft.CrossAxisAlignment.CENTER,
                     ),
                     self.problem_line,
+                    sign_in.control,
                     self.progress,
                 ],
                 spacing=4,
@@ -89,5 +93,6 @@ class SyncBarView:
         self.last_sync.value = bar.last_sync + (f" · {bar.retry}" if bar.retry else "")
         self.problem.value = bar.problem or ""
         self.problem_line.visible = bar.problem is not None
+        self.sign_in.show(bar.sign_in)
         self.progress.visible = bar.busy
         self.progress.value = bar.progress

@@ -1,0 +1,86 @@
+"""Signing in again from the sync bar, when the server has ended this device's sign-in.
+
+The tablet keeps working meanwhile (every action is saved on it); only sending waits for the
+password.  The account is the device's own, shown and not editable: its outbox is signed by
+it.  The password is cleared from the field after every attempt, right or wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import flet as ft
+
+from mobile_app.ui.ports import AccessError
+from mobile_app.ui.views.theme import SMALL, TEXT, button, tag
+
+
+class SignInRow:
+    def __init__(
+        self,
+        account: str,
+        sign_in: Callable[[str], Awaitable[None]],
+        touch: Callable[[], None],
+    ) -> None:
+        self._sign_in = sign_in
+        self._touch = touch
+        self.password = ft.TextField(
+            label=f"Password for {account}",
+            password=True,
+            can_reveal_password=True,
+            text_size=TEXT,
+            filled=True,
+            bgcolor=ft.Colors.WHITE,
+            color=ft.Colors.BLACK,
+            on_submit=self._submit,
+            expand=True,
+        )
+        self.message = ft.Text("", size=SMALL, color=ft.Colors.WHITE, weight=ft.FontWeight.BOLD)
+        self.message_line = tag("sign-in-message", self.message)
+        self.message_line.visible = False
+        self.control = tag(
+            "sign-in",
+            ft.Column(
+                [
+                    ft.Row(
+                        [
+                            tag("sign-in-password", self.password),
+                            button("Sign in", self._submit, identifier="sign-in-submit"),
+                        ],
+                        vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                    ),
+                    self.message_line,
+                ],
+                spacing=4,
+            ),
+        )
+        self.control.visible = False
+
+    def show(self, wanted: bool) -> None:
+        """Shown while the bar asks for a sign-in; hiding it forgets what was typed."""
+        if not wanted:
+            self.password.value = ""
+            self._say(None)
+        self.control.visible = wanted
+
+    async def _submit(self, _: Any) -> None:
+        self._touch()
+        password = self.password.value or ""
+        self.password.value = ""
+        if not password:
+            self._say("Enter your password.")
+            return
+        self._say("Signing in…")
+        self.control.update()
+        try:
+            await self._sign_in(password)
+        except AccessError as refused:
+            self._say(refused.words)
+        else:
+            self._say(None)
+        self.control.update()  # this handler already sent an update: send the last one too
+
+    def _say(self, words: str | None) -> None:
+        self.message.value = words or ""
+        self.message_line.visible = words is not None
