@@ -17,6 +17,8 @@ For the sync client and the UI, everything goes through ``LocalStore``:
   ``observe_server_time``, ``restamp_outbox`` (after clock_ahead), ``secret`` / ``set_secret``
   (refresh token), ``server_url`` / ``set_server_url``.
 - repair: ``rebuild(kind, id)`` after a CorruptEntity, ``repair()`` to check every row.
+- a write the device's storage refuses (full, failing) raises ``StorageFailed`` in words; it
+  was rolled back whole, so it can be tried again.
 
 Modules: ``local_store`` (entry points) over ``core`` (transactions, lock, wipe), ``actions``,
 ``queries``, ``replication``; ``repository`` (SQL), ``schema``, ``db`` (SQLite settings),
@@ -29,6 +31,7 @@ from mobile_app.store.core import DEFAULT_CHUNK
 from mobile_app.store.errors import (
     CorruptRecord,
     ServerAhead,
+    StorageFailed,
     StoreError,
     StoreExists,
     StoreLocked,
@@ -58,6 +61,7 @@ __all__ = [
     "MergeResult",
     "ServerAhead",
     "SnapshotProgress",
+    "StorageFailed",
     "StoreChange",
     "StoreError",
     "StoreExists",

@@ -7,17 +7,24 @@ each in its own module; all of them reach the database only through ``_read``/``
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from mobile_app.store.codec import CorruptEntity, RecordCodec
 from mobile_app.store.db import Engines, open_engines
-from mobile_app.store.errors import StoreLocked, StoreWiped, UnknownEntity
+from mobile_app.store.errors import (
+    StoreLocked,
+    StoreWiped,
+    UnknownEntity,
+    storage_failure,
+)
 from mobile_app.store.files import StorePaths, shred_store
 from mobile_app.store.gate import WriteGate
 from mobile_app.store.idle import IdleLock
@@ -222,14 +229,20 @@ class StoreCore:
         """One write transaction; user actions go ahead of merges (see ``gate``).
 
         ``durable=False`` only for what the server can send again (see ``db``): it commits
-        without waiting for the disk."""
+        without waiting for the disk.  A write the storage refuses (full, failing) is rolled
+        back and raised as ``StorageFailed``, in words."""
         self._repo_or_raise(touch=local)
         with self._gate.local() if local else self._gate.merge():
             self._unlocked()  # the store may have locked while this waited
             self._engines.write_mode.durable = durable
             # A bare connection: an ORM session per write cost as much as the write itself.
-            with self._engines.writer.connect() as connection, connection.begin():
-                yield connection
+            try:
+                with self._engines.writer.connect() as connection, connection.begin():
+                    yield connection
+            except sqlite3.OperationalError as failed:  # the hot paths use the driver itself
+                raise storage_failure(failed) from failed
+            except sqlalchemy.exc.OperationalError as failed:
+                raise storage_failure(failed.orig or failed) from failed
 
     def _meta(self) -> dict[str, str]:
         self._repo_or_raise()

@@ -78,6 +78,43 @@ class ServerAhead(StoreError):
     re-created store under an old device id): syncing on would silently drop new ops."""
 
 
+class StorageFailed(StoreError):
+    """The device's storage refused a write: full, failing, or busy past the timeout.
+
+    The transaction was rolled back whole (nothing half-saved, no seq used), so the same action
+    can simply be tried again; the message says what to do, in a dispatcher's words.
+    """
+
+    def __init__(self, message: str, *, full: bool) -> None:
+        super().__init__(message)
+        self.full = full
+
+
+_FULL = "SQLITE_FULL"
+
+
+def storage_failure(error: BaseException) -> StorageFailed:
+    """What a SQLite error raised by a write means for the person holding the device."""
+    name = str(getattr(error, "sqlite_errorname", "") or "")
+    if name == _FULL:
+        return StorageFailed(
+            "this device's storage is full, so this was not saved: free some space on the "
+            "device and try again",
+            full=True,
+        )
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        what = "is busy"
+    elif name.startswith("SQLITE_IOERR"):
+        what = "could not be written"
+    else:
+        what = f"refused the write ({name or type(error).__name__})"
+    return StorageFailed(
+        f"this device's storage {what}, so this was not saved: try again, and tell IT if it "
+        "keeps happening",
+        full=False,
+    )
+
+
 def describe_invalid(invalid: ValidationError) -> str:
     """Which input is wrong and why, never echoing the (possibly PII) values themselves."""
     parts = []

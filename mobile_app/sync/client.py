@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import ValidationError
 
-from mobile_app.store import SnapshotProgress
+from mobile_app.store import SnapshotProgress, StorageFailed
 from mobile_app.sync.batching import PullBatch
 from mobile_app.sync.errors import (
     DeviceRevoked,
@@ -35,6 +35,7 @@ from mobile_app.sync.errors import (
     ServerTrouble,
     SignInRefused,
     SignInRequired,
+    StorageTrouble,
 )
 from mobile_app.sync.port import Replicating
 from mobile_app.sync.snapshots import read_page
@@ -123,9 +124,12 @@ class SyncClient:
     async def sync_once(self) -> RoundResult:
         """Push everything pending and pull until caught up, or raise a ``SyncFailed``."""
         try:
-            return await self._sync_once()
-        finally:
-            await self._merge_held()
+            try:
+                return await self._sync_once()
+            finally:
+                await self._merge_held()
+        except StorageFailed as failed:  # a full device: retried like any failed round
+            raise StorageTrouble(failed.full) from failed
 
     async def _sync_once(self) -> RoundResult:
         if self.store.resync_needed:

@@ -48,6 +48,24 @@ class PushRefused(Refused):
     (``refused_words``)."""
 
 
+class StorageTrouble(SyncFailed):
+    """This device's storage refused to save what the server sent (full, failing): nothing
+    was half-saved, the cursor did not move, and the round is retried after the backoff."""
+
+    def __init__(self, full: bool) -> None:
+        if full:
+            words = (
+                "This device's storage is full, so changes from the others cannot be saved. "
+                "Free some space; sync tries again on its own."
+            )
+        else:
+            words = (
+                "This device's storage could not save changes from the others; sync tries "
+                "again on its own. Tell IT if this keeps happening."
+            )
+        super().__init__(words)
+
+
 class SignInRequired(SyncFailed):
     """The server no longer takes this device's sign-in (it ran out while the tablet was off,
     or the session was ended); the person signs in again with their password

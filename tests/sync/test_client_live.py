@@ -13,13 +13,20 @@ import pytest
 from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.client import SyncClient
 from mobile_app.sync.enrollment import request_enrollment, save_tokens
-from mobile_app.sync.errors import DeviceRevoked, Offline, PushRefused, refused_words
+from mobile_app.sync.errors import (
+    DeviceRevoked,
+    Offline,
+    PushRefused,
+    StorageTrouble,
+    refused_words,
+)
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity
 from shared.lifecycle import UnitStatus
 from shared.protocol import IncidentFields
 from sync_server.testing import LiveServer
 from tests.chaos.faulty_proxy import run_in_thread
+from tests.storage import full_storage
 from tests.sync.conftest import PASSWORD, PIN, Device, run
 
 CALL = IncidentFields(incident_type="FSTRU", address="1200 Mission St", caller_name="Ada Lovelace")
@@ -449,3 +456,18 @@ def test_a_tablet_that_lost_snapshot_history_gets_it_back_at_the_next_sync(tmp_p
         newcomer.store.add_note(inc, "after the repair")  # and the record is usable again
         writer.store.lock()
         newcomer.store.lock()
+
+
+def test_a_tablet_whose_storage_is_full_says_so_and_catches_up_once_space_is_freed(enroll):
+    desk, tablet = enroll("desk-busy", "bob"), enroll("tablet-full")
+    taken = [desk.store.create_incident(CALL, 2, "smoke showing " * 100) for _ in range(20)]
+    desk.sync()
+
+    with full_storage(tablet.store), pytest.raises(StorageTrouble) as trouble:
+        tablet.sync()
+    assert trouble.value.retry, "the schedule keeps trying"
+    assert "storage is full" in trouble.value.words
+    assert tablet.store.cursor == 0
+
+    tablet.sync()
+    assert {op.entity_id for op in taken} <= {i.incident_id for i in tablet.store.incidents()}

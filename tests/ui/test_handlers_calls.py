@@ -10,6 +10,7 @@ import flet as ft
 
 from mobile_app.sync.status import Connectivity
 from shared.lifecycle import IncidentStatus
+from tests.storage import full_storage
 from tests.ui.conftest import Session, open_app, run
 from tests.ui.flet_harness import Harness
 
@@ -82,6 +83,36 @@ def test_an_incomplete_call_is_not_saved_and_each_field_says_what_is_missing(dev
             )
             assert h.text_of("intake-summary") == "Check the 3 highlighted fields"
             assert h.tagged("intake-caller_name").value == "Maria Lopez"  # nothing typed is lost
+            assert h.crashes() == []
+
+    run(go())
+
+
+def test_a_call_saved_on_a_full_device_says_so_keeps_the_form_and_saves_once_space_is_freed(
+    device,
+):
+    async def go() -> None:
+        async with open_app(device) as s:
+            h = s.h
+            await take_call(h, "heart", "CARDIAC", 1, address="20 Oak Ave")  # a shift under way
+            narrative = "Caller reports smoke from the second floor, two people inside. " * 40
+            with full_storage(s.store):
+                await take_call(
+                    h,
+                    "fall",
+                    "FALL",
+                    2,
+                    address="4 Elm St",
+                    caller_name="Ada Lovelace",
+                    narrative=narrative,
+                )
+                assert "This device's storage is full, so this was not saved" in h.screen()
+                assert len(s.store.incidents()) == 1
+                assert h.tagged("intake-address").value == "4 Elm St", "nothing typed is lost"
+                assert h.tagged("intake-narrative").value == narrative
+            await h.tap("intake-save")
+            addresses = {i.location.address for i in s.store.incidents()}
+            assert addresses == {"20 Oak Ave", "4 Elm St"}
             assert h.crashes() == []
 
     run(go())
