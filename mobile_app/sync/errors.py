@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mobile_app.store.errors import StoreError
+
 
 class SyncFailed(Exception):
     """Base: the round did not complete; local work is safe and will be retried."""
@@ -64,6 +66,21 @@ class StorageTrouble(SyncFailed):
                 "again on its own. Tell IT if this keeps happening."
             )
         super().__init__(words)
+
+
+class SyncBroken(SyncFailed):
+    """A round failed on something no refusal or cut explains (a store that does not match
+    the server's record of this device, a bug): said in words, never left as "Syncing", and
+    retried after the backoff, since the local work is safe either way."""
+
+    def __init__(self, cause: BaseException) -> None:
+        # Store errors are written for people and never carry field values; anything else is
+        # named by its type only, since its message could hold caller details.
+        what = str(cause) if isinstance(cause, StoreError) else type(cause).__name__
+        super().__init__(
+            f"Sync stopped on a problem this device cannot fix alone ({what}). Your work is "
+            "kept on this device and sync tries again; tell IT if this stays."
+        )
 
 
 class SignInRequired(SyncFailed):

@@ -26,6 +26,7 @@ from mobile_app.sync.errors import (
     Offline,
     PushRefused,
     SignInRequired,
+    SyncBroken,
     SyncFailed,
     refused_words,
 )
@@ -122,6 +123,12 @@ class SyncScheduler:
                     if not self._stopped:
                         raise
                     log.info("sync round stopped; %d changes wait for the next", self._pending())
+                    return
+                except Exception as unexpected:
+                    # Left to APScheduler, the bar would say "Syncing" for ever and no retry
+                    # would be scheduled until the next local write.
+                    log.exception("sync round failed unexpectedly")
+                    self._failed(SyncBroken(unexpected))
                     return
                 self.backoff.reset()
                 self._online.set()

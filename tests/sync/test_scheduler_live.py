@@ -9,12 +9,13 @@ import logging
 import random
 import time
 
+from mobile_app.store import LocalStore
 from mobile_app.sync.backoff import Backoff
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity, SyncStatus
 from shared.protocol import IncidentFields
 from tests.chaos.faulty_proxy import FaultPlan, run_in_thread
-from tests.sync.conftest import run
+from tests.sync.conftest import PIN, run
 
 
 def test_a_tablet_that_draws_near_zero_retry_delays_keeps_retrying_until_the_link_returns(
@@ -153,3 +154,51 @@ def test_locking_the_tablet_mid_round_is_quiet_and_keeps_the_outbox(enroll, live
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
     assert tablet.store.pending_count() == 1
+
+
+def test_a_tablet_restored_from_an_old_copy_says_so_in_words_and_keeps_retrying(
+    enroll, live, tmp_path
+):
+    """A tablet's files put back from a copy older than what the server has from it: syncing on
+    would reuse seqs the server holds for other ops, so the round stops and says why (not an
+    endless "Syncing"), the work stays on the device, and the schedule keeps trying."""
+    tablet = enroll("tablet-restored")
+    tablet.store.create_incident(IncidentFields(incident_type="FALL", address="2 Elm"), 3)
+    path = tablet.store.path
+    tablet.store.lock()
+    copies = {f: f.read_bytes() for f in path.parent.glob(path.name + "*") if f.is_file()}
+    tablet.store = LocalStore.unlock(path, PIN)
+    tablet.store.create_incident(IncidentFields(incident_type="FALL", address="3 Elm"), 3)
+    tablet.sync()  # the server now holds seqs 1 and 2 from this device
+    tablet.store.lock()
+    for f in path.parent.glob(path.name + "*"):
+        f.unlink()
+    for f, data in copies.items():
+        f.write_bytes(data)
+    tablet.store = LocalStore.unlock(path, PIN)  # as it was before seq 2
+    seen: list[SyncStatus] = []
+
+    async def shift() -> None:
+        client = tablet.client()
+        backoff = Backoff(base_s=60.0, cap_s=60.0)
+        scheduler = SyncScheduler(client, periodic_s=3600, backoff=backoff, on_status=seen.append)
+        try:
+            await scheduler.start()
+            deadline = time.monotonic() + 10
+            while not (seen and seen[-1].problem):
+                assert time.monotonic() < deadline, f"no words: {scheduler.status}"
+                await asyncio.sleep(0.05)
+            job = scheduler._scheduler.get_job("sync")
+            assert job is not None, "a retry is scheduled"
+        finally:
+            await scheduler.stop()
+            await client.aclose()
+
+    run(shift())
+    status = seen[-1]
+    assert status.connectivity is not Connectivity.SYNCING
+    assert status.problem is not None
+    assert "does not match the server's record of the device" in status.problem
+    assert "kept on this device" in status.problem
+    assert tablet.store.pending_count() == 1
+    tablet.store.lock()
