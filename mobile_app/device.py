@@ -33,7 +33,7 @@ from mobile_app.sync.enrollment import (
     request_enrollment,
     save_tokens,
 )
-from mobile_app.sync.errors import Offline, SyncFailed
+from mobile_app.sync.errors import NotTheServer, Offline, SyncFailed
 from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import SyncStatus
 from mobile_app.ui.ports import AccessError, Workspace
@@ -100,6 +100,8 @@ class WatchedSync:
             raise AccessError("This device is not signed in to a server.")
         try:
             await self.scheduler.sign_in(password)
+        except NotTheServer as portal:
+            raise AccessError(portal.words) from None
         except Offline:
             raise AccessError(
                 "Cannot reach the server to sign in. Your work is kept on this device; try "
@@ -239,6 +241,11 @@ async def _ask_server(enrollment: Enrollment) -> EnrollResponse:
         )
     except InsecureServer as insecure:
         raise AccessError(str(insecure)) from None
+    except NotTheServer:
+        raise AccessError(
+            f"This network is answering instead of the server at {enrollment.server_url} (a "
+            "Wi-Fi or hotspot sign-in page?). Sign in to the network, then try again."
+        ) from None
     except Offline:
         raise AccessError(
             f"Cannot reach the server at {enrollment.server_url}. Check the address and this "

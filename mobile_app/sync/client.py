@@ -38,6 +38,7 @@ from mobile_app.sync.errors import (
     StorageTrouble,
 )
 from mobile_app.sync.port import Replicating
+from mobile_app.sync.replies import from_the_server
 from mobile_app.sync.snapshots import read_page
 from shared import api
 from shared.api import LoginRequest, RefreshRequest, TokenPair
@@ -345,11 +346,12 @@ class SyncClient:
         if auth:
             headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         try:
-            return await self._http.request(
+            reply = await self._http.request(
                 method, self.server + path, content=body, headers=headers
             )
         except (httpx.TransportError, httpx.DecodingError) as cut:
             raise Offline(f"{type(cut).__name__}: {cut}") from cut
+        return from_the_server(reply)
 
     async def announcements(self) -> AsyncIterator[int]:
         """Follow the server's live stream; yields the latest change seq at each announcement.

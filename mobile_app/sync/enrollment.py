@@ -12,6 +12,7 @@ import httpx
 
 from mobile_app.store import KdfParams, LocalStore
 from mobile_app.sync.errors import Offline, SyncFailed
+from mobile_app.sync.replies import from_the_server
 from shared import api
 from shared.api import EnrollRequest, EnrollResponse, Role, TokenPair
 from shared.protocol import ErrorBody
@@ -46,6 +47,7 @@ async def request_enrollment(
     finally:
         if http is None:
             await client.aclose()
+    from_the_server(reply)
     if reply.status_code != 200:
         try:
             words = ErrorBody.model_validate_json(reply.content).detail

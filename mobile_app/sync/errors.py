@@ -24,6 +24,21 @@ class Offline(SyncFailed):
         self.detail = detail
 
 
+class NotTheServer(Offline):
+    """Something on the network answered instead of the server: a hotel or hotspot Wi-Fi
+    sign-in page redirecting every request, or serving its own page.  Treated like no
+    connection (the next site is tried, retries stay frequent), and said as what it is."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.words = (
+            "This network is answering instead of the server (a Wi-Fi or hotspot sign-in "
+            "page?). Your work is saved on this device and will be sent once the server can "
+            "be reached."
+        )
+        self.args = (self.words,)
+
+
 class ServerTrouble(SyncFailed):
     def __init__(self, status: int) -> None:
         super().__init__(

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from mobile_app.store import KdfParams, LocalStore
-from mobile_app.sync.client import SyncClient
+from mobile_app.sync.client import RoundResult, SyncClient
 from mobile_app.sync.enrollment import request_enrollment, save_tokens
 from mobile_app.sync.errors import (
     DeviceRevoked,
+    NotTheServer,
     Offline,
     PushRefused,
     StorageTrouble,
@@ -27,6 +28,7 @@ from shared.protocol import IncidentFields
 from sync_server.testing import LiveServer
 from tests.chaos.faulty_proxy import run_in_thread
 from tests.storage import full_storage
+from tests.sync.captive_portal import CaptivePortal
 from tests.sync.conftest import PASSWORD, PIN, Device, run
 
 CALL = IncidentFields(incident_type="FSTRU", address="1200 Mission St", caller_name="Ada Lovelace")
@@ -471,3 +473,34 @@ def test_a_tablet_whose_storage_is_full_says_so_and_catches_up_once_space_is_fre
 
     tablet.sync()
     assert {op.entity_id for op in taken} <= {i.incident_id for i in tablet.store.incidents()}
+
+
+@pytest.mark.parametrize("style", ["redirect", "page"])
+def test_a_wifi_sign_in_page_is_not_taken_for_the_server(enroll, live, style):
+    """A hotel Wi-Fi answers every request itself until someone accepts its terms: the tablet
+    says the network is in the way (not "the server refused a change"), keeps its work, fails
+    over to the next site as when offline, and sends once the server answers."""
+    tablet = enroll(f"tablet-hotel-{style}")
+    taken = tablet.store.create_incident(CALL, 2)
+
+    with CaptivePortal(style) as portal:
+        tablet.url = portal.url
+        with pytest.raises(NotTheServer) as in_the_way:
+            tablet.sync()
+        assert "sign-in page" in in_the_way.value.words
+        assert tablet.store.pending_ops() == [taken]
+
+        async def via_next_site() -> RoundResult:
+            client = SyncClient(tablet.store, [portal.url, live.url], tablet.tokens)
+            try:
+                return await client.sync_once()
+            finally:
+                await client.aclose()
+
+        assert run(via_next_site()).server == live.url
+    assert tablet.store.pending_count() == 0
+
+
+def test_enrolling_behind_a_wifi_sign_in_page_says_so(tmp_path):
+    with CaptivePortal("page") as portal, pytest.raises(NotTheServer):
+        run(request_enrollment(portal.url, "alice", PASSWORD, "tablet-lobby"))
