@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        ctx.db.create_all()
+        ctx.prepare()
         ensure_log_base(ctx)
         ctx.notifier.bind(asyncio.get_running_loop(), _head(ctx))
         listener = None

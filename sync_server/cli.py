@@ -91,7 +91,7 @@ def _init(settings: Settings) -> None:
         print(f"created key file {settings.key_file} (back it up: without it the data is lost)")
     ctx = Context.open(settings)
     try:
-        ctx.db.create_all()
+        ctx.prepare()
         audit.record_now(
             ctx.db,
             component="cli",
@@ -132,7 +132,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     ctx = Context.open(settings)
     try:
-        ctx.db.create_all()
+        ctx.prepare()
         made = reports.nfpa1225(ctx, window, by_type=args.by_type, requested_by=_console_user())
     except reports.EmptyWindow as empty:
         print(f"report: {empty}", file=sys.stderr)
@@ -161,7 +161,7 @@ def _console_user() -> str:
 def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
     ctx = Context.open(settings)
     try:
-        ctx.db.create_all()
+        ctx.prepare()
         if args.command == "create-user":
             new = NewUser(
                 username=args.username,

@@ -13,6 +13,7 @@ from sync_server.notify import Notifier
 from sync_server.settings import Settings
 from sync_server.store.crypto import Sealer
 from sync_server.store.db import Database
+from sync_server.store.keycheck import check_key
 
 
 @dataclass
@@ -37,6 +38,13 @@ class Context:
             tokens=AccessTokens(keys.access_tokens),
             hasher=PasswordHasher(settings.kdf_memory_kib, settings.kdf_iterations),
         )
+
+    def prepare(self) -> None:
+        """Ready the database for this server (at every start, and before any CLI command):
+        missing tables and columns added, and this server's key checked against the data
+        already sealed there (``keycheck``), so a wrong key refuses to start."""
+        self.db.create_all()
+        check_key(self.db, self.sealer)
 
     def close(self) -> None:
         self.db.dispose()

@@ -18,7 +18,7 @@ def peer_sync(settings: Settings, *, from_start: bool = False) -> int:
     ctx = Context.open(settings)
     failed = 0
     try:
-        ctx.db.create_all()
+        ctx.prepare()
         for url in settings.peers:
             client = PeerClient(url, secret=settings.peer_secret, own_id=settings.server_id)
             try:
