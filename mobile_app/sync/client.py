@@ -7,7 +7,8 @@
   most one page.
 - A lost response is harmless: the server stored ``last_seq`` with the effects, so the retry
   is acknowledged without applying anything twice.
-- Several servers (primary, then standby sites) are tried in order when one is unreachable.
+- Several servers (primary, then standby sites) are tried in order when one is unreachable
+  or in trouble (5xx: a dead server behind its proxy, a server without its database).
 - A push the server refuses (a change naming an incident it has not heard of, e.g. at a
   standby still catching up) stays in the outbox, and the round goes on pulling before it
   reports the refusal: one stuck change never cuts a tablet off from everyone else's.
@@ -137,7 +138,7 @@ class SyncClient:
             log.warning("this device lost history only the server has: pulling everything again")
             self.store.reset_cursor()
         pushed = pulled = 0
-        last_error: Offline | None = None
+        last_error: Offline | ServerTrouble | None = None
         for _ in range(len(self.servers)):
             recoveries = 0
             # A refused push does not stop the pull: the device keeps receiving what others
@@ -169,10 +170,12 @@ class SyncClient:
                         if held_back is not None:
                             raise held_back
                         return RoundResult(pushed, pulled, self.store.cursor, self.server)
-            except Offline as offline:
-                # The next site's server, if the agency has one: a center being evacuated.
+            except (Offline, ServerTrouble) as failed:
+                # The next site's server, if the agency has one: a center being evacuated.  A
+                # site in trouble counts as down: the proxy in front of a dead server answers
+                # 502, a server whose database is gone answers 500.
                 await self._merge_held()  # what this server sent is kept, with its cursor
-                last_error = offline
+                last_error = failed
                 self.active = (self.active + 1) % len(self.servers)
         assert last_error is not None
         raise last_error
@@ -305,8 +308,10 @@ class SyncClient:
         for attempt in range(len(self.servers)):
             try:
                 reply = await self._send("POST", api.LOGIN, body, auth=False)
+                if reply.status_code >= 500:
+                    raise ServerTrouble(reply.status_code)
                 break
-            except Offline:
+            except (Offline, ServerTrouble):
                 if attempt == len(self.servers) - 1:
                     raise
                 self.active = (self.active + 1) % len(self.servers)

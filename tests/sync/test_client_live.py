@@ -18,6 +18,7 @@ from mobile_app.sync.errors import (
     NotTheServer,
     Offline,
     PushRefused,
+    ServerTrouble,
     StorageTrouble,
     refused_words,
 )
@@ -28,8 +29,8 @@ from shared.protocol import IncidentFields
 from sync_server.testing import LiveServer
 from tests.chaos.faulty_proxy import run_in_thread
 from tests.storage import full_storage
-from tests.sync.captive_portal import CaptivePortal
 from tests.sync.conftest import PASSWORD, PIN, Device, run
+from tests.sync.stand_ins import captive_portal, dead_gateway
 
 CALL = IncidentFields(incident_type="FSTRU", address="1200 Mission St", caller_name="Ada Lovelace")
 
@@ -483,7 +484,7 @@ def test_a_wifi_sign_in_page_is_not_taken_for_the_server(enroll, live, style):
     tablet = enroll(f"tablet-hotel-{style}")
     taken = tablet.store.create_incident(CALL, 2)
 
-    with CaptivePortal(style) as portal:
+    with captive_portal(style) as portal:
         tablet.url = portal.url
         with pytest.raises(NotTheServer) as in_the_way:
             tablet.sync()
@@ -502,5 +503,29 @@ def test_a_wifi_sign_in_page_is_not_taken_for_the_server(enroll, live, style):
 
 
 def test_enrolling_behind_a_wifi_sign_in_page_says_so(tmp_path):
-    with CaptivePortal("page") as portal, pytest.raises(NotTheServer):
+    with captive_portal("page") as portal, pytest.raises(NotTheServer):
         run(request_enrollment(portal.url, "alice", PASSWORD, "tablet-lobby"))
+
+
+def test_a_site_whose_proxy_answers_bad_gateway_is_passed_over_for_the_next(enroll, live):
+    """The primary's server is down behind its TLS proxy, which answers 502 to everything:
+    the tablet goes to the standby site as if the primary were unreachable, instead of
+    waiting on the primary's backoff for as long as the outage lasts."""
+    tablet = enroll("tablet-evacuated")
+    taken = tablet.store.create_incident(CALL, 1)
+
+    with dead_gateway() as primary:
+        tablet.url = primary.url
+        with pytest.raises(ServerTrouble):
+            tablet.sync()  # the only site: nowhere else to go
+        assert tablet.store.pending_ops() == [taken]
+
+        async def with_a_standby() -> RoundResult:
+            client = SyncClient(tablet.store, [primary.url, live.url], tablet.tokens)
+            try:
+                return await client.sync_once()
+            finally:
+                await client.aclose()
+
+        assert run(with_a_standby()).server == live.url
+    assert tablet.store.pending_count() == 0

@@ -17,7 +17,7 @@ from shared import api
 from shared.api import Role
 from shared.protocol import PullPage
 from sync_server.testing import LiveServer, bearer, sqlite_url, start_server
-from tests.sync.captive_portal import CaptivePortal
+from tests.sync.stand_ins import captive_portal
 from tests.ui.conftest import Session, fill_enrollment, open_app, run
 from tests.ui.device import FAST_KDF
 from tests.ui.test_handlers_calls import take_call
@@ -127,7 +127,7 @@ def test_a_revoked_device_erases_its_data_and_asks_to_enroll_again(live, tablet)
 def test_enrolling_behind_a_wifi_sign_in_page_says_the_network_is_in_the_way(tablet):
     async def go() -> None:
         async with open_app(tablet, unlock=False, provision=False) as s:
-            with CaptivePortal("redirect") as portal:
+            with captive_portal("redirect") as portal:
                 await fill_enrollment(s.h, server_url=portal.url, username="dana")
                 await s.h.tap("enroll-submit")
             assert s.h.text_of("enroll-message") == (
