@@ -8,7 +8,7 @@ the access token is bound to one user on one enrolled device.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -16,6 +16,7 @@ from shared.protocol import DeviceId, EntityId, Priority, UserId
 
 PREFIX = "/v1"
 TIME = f"{PREFIX}/time"  # GET -> ServerTime (no auth)
+HEALTH = f"{PREFIX}/health"  # GET -> Health (no auth); 503 when the database cannot be read
 ENROLL = f"{PREFIX}/devices/enroll"  # POST EnrollRequest -> EnrollResponse
 LOGIN = f"{PREFIX}/auth/login"  # POST LoginRequest -> TokenPair
 REFRESH = f"{PREFIX}/auth/refresh"  # POST RefreshRequest -> TokenPair
@@ -53,6 +54,15 @@ class _Msg(BaseModel):
 class ServerTime(_Msg):
     server_time_ms: int
     server_id: str
+
+
+class Health(_Msg):
+    """For the TLS proxy's and load balancer's checks: is this process able to serve?"""
+
+    status: Literal["ok", "unavailable"]
+    server_id: str
+    latest_change: int | None = Field(default=None, description="Seq of the newest change")
+    detail: str | None = Field(default=None, description="Why it is unavailable")
 
 
 class EnrollRequest(_Msg):

@@ -1,10 +1,12 @@
-"""Sync endpoints: server time, push, pull, push+pull, snapshot."""
+"""Sync endpoints: server time, health, push, pull, push+pull, snapshot."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared import api
 from shared.protocol import MAX_PULL_LIMIT, PullPage, PushRequest, PushResult, SyncRequest
@@ -16,7 +18,9 @@ from sync_server.service import pull as pulling
 from sync_server.service import push as pushing
 from sync_server.service.pull import MAX_CURSOR
 from sync_server.service.snapshot import snapshot
+from sync_server.store import changelog
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["sync"])
 _AUTH = (401, 403, 410, 422)
 
@@ -25,6 +29,25 @@ _AUTH = (401, 403, 410, 422)
 def server_time(ctx: Ctx) -> api.ServerTime:
     """The authoritative clock; devices correct their HLC offset with it."""
     return api.ServerTime(server_time_ms=ctx.now_ms(), server_id=ctx.settings.server_id)
+
+
+@router.get(
+    api.HEALTH,
+    response_model=api.Health,
+    responses={503: {"model": api.Health, "description": "The database cannot be read"}},
+)
+def health(ctx: Ctx, response: Response) -> api.Health:
+    """200 while this process can read its database; 503 when it cannot, so the proxy or load
+    balancer in front takes it out of rotation (devices go to the next site on any 5xx)."""
+    try:
+        with ctx.db.read() as session:
+            head = changelog.head(session)
+    except SQLAlchemyError as failed:
+        log.error("health check: the database cannot be read: %s", failed)
+        response.status_code = 503
+        why = f"the database cannot be read ({type(failed).__name__})"
+        return api.Health(status="unavailable", server_id=ctx.settings.server_id, detail=why)
+    return api.Health(status="ok", server_id=ctx.settings.server_id, latest_change=head)
 
 
 @router.post(api.PUSH, response_model=PushResult, responses=responses(*_AUTH, 409, 413))
