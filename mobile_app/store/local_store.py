@@ -34,8 +34,20 @@ from shared.protocol import DeviceId, UserId
 StorePath = str | os.PathLike[str]
 
 
+_DRAFT = "intake_draft"
+
+
 class LocalStore(StoreActions, StoreQueries, StoreReplication):
     """An unlocked store.  Build it with ``create`` or ``unlock``, never directly."""
+
+    def keep_draft(self, text: str | None) -> None:
+        """Keep the call being typed, sealed like any record, so a device that dies mid-call
+        gives it back at the next unlock (None: nothing is being typed)."""
+        self.set_secret(_DRAFT, text)
+
+    def draft(self) -> str | None:
+        """The call that was being typed, if any (``keep_draft``)."""
+        return self.secret(_DRAFT)
 
     @classmethod
     def create(

@@ -129,12 +129,13 @@ class StoreReplication(StoreCore):
             set_meta(s, server_url=url)
 
     def secret(self, name: str) -> str | None:
-        """A credential kept for the sync client (e.g. the refresh token), decrypted."""
+        """A small value kept sealed in the store's meta (the sync client's refresh token, the
+        call being typed), decrypted."""
         stored = self._meta().get(f"{_SECRET}{name}")
         return None if stored is None else self._repo_or_raise().codec.open_secret(name, stored)
 
     def set_secret(self, name: str, value: str | None) -> None:
-        """Keep a credential encrypted like any record (None forgets it)."""
+        """Keep a small value encrypted like any record (None forgets it)."""
         with self._write(local=False) as s:
             if value is None:
                 delete_meta(s, f"{_SECRET}{name}")

@@ -22,6 +22,7 @@ import flet as ft
 
 from mobile_app.store.listeners import ChangeKind, StoreChange
 from mobile_app.sync.status import SyncStatus
+from mobile_app.ui.drafts import restored_draft
 from mobile_app.ui.ports import AccessPort, Workspace
 from mobile_app.ui.viewmodels.access import EnrollForm, wiped_message
 from mobile_app.ui.viewmodels.clock import Now
@@ -106,14 +107,20 @@ class DispatchApp:
         self.page.update()  # called from a handler that already sent an update itself
 
     async def enter(self, workspace: Workspace) -> None:
-        draft = None
+        draft = restored = None
         if self._draft is not None and self._draft[0] == workspace.user_id:
             draft = self._draft[1]
+        else:  # this app did not see it typed: the device stopped mid-call
+            draft = restored = restored_draft(workspace.store)
         self._draft = None
         self.workspace = workspace
         self._unlisten = workspace.store.listen(self._store_changed)
         self._unwatch = workspace.sync.watch(self._sync_changed)
-        self._show_shell(workspace, draft)
+        shell = self._show_shell(workspace, draft, Tab.NEW_CALL if restored else None)
+        if restored is not None and Tab.NEW_CALL in shell.nav.tabs:
+            self.notify(
+                "The call you were typing when this device stopped is back: check it and save."
+            )
         self.page.update()
 
     def _show_shell(
@@ -218,6 +225,7 @@ class DispatchApp:
         workspace, shell = self.workspace, self.shell
         if workspace is None or shell is None:
             return
+        shell.keep_draft()
         if workspace.store.check_idle():
             return  # the store locked; its LOCKED notice brings the PIN screen back
         dirty = shell.show_idle(workspace.idle.remaining())

@@ -10,6 +10,7 @@ import flet as ft
 
 from mobile_app.sync.status import Connectivity
 from shared.lifecycle import IncidentStatus
+from shared.protocol import IncidentFields
 from tests.storage import full_storage
 from tests.ui.conftest import Session, open_app, run
 from tests.ui.flet_harness import Harness
@@ -243,3 +244,70 @@ def test_on_a_tablet_the_queue_and_the_detail_sit_side_by_side(device):
             assert h.crashes() == []
 
     run(go())
+
+
+async def _type_a_call(s: Session) -> int:
+    """Type a call without saving it, and let the app's one-second tick keep it; returns the
+    call's start time (its received time once saved)."""
+    h = s.h
+    await h.nav("New call")
+    await h.type("intake-type-search", "fall")
+    await h.tap("type-option-FALL")
+    await h.tap("intake-priority-2")
+    await h.type("intake-address", "4 Elm St")
+    await h.type("intake-caller_name", "Ada Lovelace")
+    assert s.app.shell is not None
+    started = s.app.shell.intake.read().started_ms
+    assert started is not None
+    s.app.tick(1.0)
+    return started
+
+
+def test_a_call_being_typed_when_the_device_stopped_is_back_at_the_next_unlock(device):
+    """The battery dies mid-call: this app never sees it again.  The next app to unlock the
+    device opens the call where it was, with its start time, and saving it clears it."""
+
+    async def typing() -> int:
+        async with open_app(device) as s:
+            return await _type_a_call(s)
+
+    async def after_the_battery() -> None:
+        async with open_app(device) as s:  # a new app: nothing of the first in memory
+            h = s.h
+            assert "The call you were typing when this device stopped is back" in h.screen()
+            assert h.tagged("intake-address").value == "4 Elm St"
+            assert h.tagged("intake-caller_name").value == "Ada Lovelace"
+            assert "Type: FALL" in h.screen()
+            await h.tap("intake-save")
+            (incident,) = s.store.incidents()
+            assert incident.received_ms == started, "received when the call was answered"
+            assert s.store.draft() is None, "a saved call is no draft"
+            assert h.crashes() == []
+
+    async def later() -> None:
+        async with open_app(device) as s:
+            assert "is back" not in s.h.screen()
+            assert s.h.tabs()[0] == "Queue"
+
+    started = run(typing())
+    run(after_the_battery())
+    run(later())
+
+
+def test_a_call_saved_just_before_the_device_stopped_is_not_offered_again(device):
+    """The battery dies between the save and the clearing of its draft: the queue already
+    holds the call (same received time), so it is not offered to be saved twice."""
+
+    async def typing() -> None:
+        async with open_app(device) as s:
+            started = await _type_a_call(s)
+            fields = IncidentFields(incident_type="FALL", address="4 Elm St")
+            s.store.create_incident(fields, 2, received_ms=started)  # what Save writes first
+
+    async def after_the_battery() -> None:
+        async with open_app(device) as s:
+            assert "is back" not in s.h.screen()
+            assert len(s.store.incidents()) == 1
+
+    run(typing())
+    run(after_the_battery())

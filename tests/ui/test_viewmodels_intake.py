@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mobile_app.ui.viewmodels.intake import IntakeForm, check_intake, repeat_caller_hint
+from mobile_app.ui.viewmodels.intake import (
+    IntakeForm,
+    already_saved,
+    check_intake,
+    draft_text,
+    form_from_draft,
+    repeat_caller_hint,
+)
 from mobile_app.ui.viewmodels.type_search import search_incident_types, type_option
 from shared.codes import INCIDENT_TYPES
 from shared.lifecycle import IncidentStatus
@@ -207,3 +214,46 @@ def test_a_repeat_caller_is_pointed_at_the_incident_still_open_for_them():
 
 def test_no_hint_for_a_number_never_seen():
     assert repeat_caller_hint([], at(0)) is None
+
+
+forms = st.builds(
+    IntakeForm,
+    incident_type=st.text(max_size=12),
+    priority=st.none() | st.integers(1, 5),
+    address=st.text(max_size=40),
+    cross_street=st.text(max_size=20),
+    lat=st.text(max_size=12),
+    lon=st.text(max_size=12),
+    caller_name=st.text(max_size=30),
+    callback_number=st.text(max_size=16),
+    narrative=st.text(max_size=200),
+    started_ms=st.none() | st.integers(0, 2**53),
+)
+
+
+@given(forms)
+def test_a_kept_draft_gives_back_exactly_what_was_typed(form):
+    text = draft_text(form)
+    if text is None:
+        assert form == IntakeForm(started_ms=form.started_ms), "only an empty form keeps nothing"
+    else:
+        assert form_from_draft(text) == form
+
+
+def test_a_draft_that_cannot_be_read_back_is_no_draft():
+    assert form_from_draft(None) is None
+    assert form_from_draft("not json") is None
+    assert form_from_draft('{"address": "1 Elm", "unknown_field": 1}') is None
+    assert form_from_draft('{"address": 12}') is None
+    assert form_from_draft('{"priority": "high"}') is None
+    assert form_from_draft('{"priority": true}') is None
+    assert form_from_draft('["address"]') is None
+
+
+def test_a_draft_whose_call_is_already_in_the_queue_counts_as_saved():
+    desk = Desk("dev-a", "alice")
+    incident_id = desk.call(received_ms=T0 + 5, address="1 Elm")
+    incidents = [desk.replica.incident(incident_id)]
+    assert already_saved(IntakeForm(address="1 Elm", started_ms=T0 + 5), incidents)
+    assert not already_saved(IntakeForm(address="1 Elm", started_ms=T0 + 6), incidents)
+    assert not already_saved(IntakeForm(address="1 Elm"), incidents)

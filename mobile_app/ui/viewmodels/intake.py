@@ -8,9 +8,10 @@ may be the caller's personal data and messages end up in logs).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 
 from mobile_app.ui.viewmodels.clock import Now
@@ -40,6 +41,44 @@ class IntakeForm:
     narrative: str = ""
     started_ms: int | None = None
     """When the call-taker started this call: the call's received time (NFPA 1225)."""
+
+
+_TEXT_FIELDS = frozenset(f.name for f in fields(IntakeForm) if f.default == "")
+
+
+def draft_text(form: IntakeForm) -> str | None:
+    """The form as the store keeps it while it is typed (None: nothing typed, keep nothing)."""
+    if form == IntakeForm(started_ms=form.started_ms):
+        return None
+    return json.dumps(asdict(form), separators=(",", ":"))
+
+
+def form_from_draft(text: str | None) -> IntakeForm | None:
+    """The form a kept draft holds; None if there is none or it cannot be read (an app
+    version with other fields): a draft is a convenience, never a reason to refuse to open."""
+    if not text:
+        return None
+    try:
+        values = json.loads(text)
+        form = IntakeForm(**values)
+    except (ValueError, TypeError):
+        return None
+    for name in (f.name for f in fields(IntakeForm)):
+        value = getattr(form, name)
+        if name in _TEXT_FIELDS:
+            readable = isinstance(value, str)
+        else:  # the priority and the start time: whole numbers, or not yet known
+            readable = value is None or (isinstance(value, int) and not isinstance(value, bool))
+        if not readable:
+            return None
+    return form
+
+
+def already_saved(form: IntakeForm, incidents: Sequence[Incident]) -> bool:
+    """A kept draft whose call was saved just before the device stopped (the draft is cleared
+    right after each save, but a dead battery can fall between the two): the incident it
+    became carries the draft's start time as its received time."""
+    return form.started_ms is not None and any(i.received_ms == form.started_ms for i in incidents)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 import flet as ft
 
 from mobile_app.sync.status import SyncStatus
+from mobile_app.ui.drafts import DraftKeeper
 from mobile_app.ui.ports import Workspace
 from mobile_app.ui.viewmodels.access import idle_warning
 from mobile_app.ui.viewmodels.clock import Now
@@ -82,6 +83,7 @@ class Shell:
         self.intake = IntakeView(self.ctx, on_saved=self._saved)
         if draft is not None:
             self.intake.load(draft)
+        self.drafts = DraftKeeper(workspace.store)
         self.units = UnitsView(self.ctx)
         self.conflicts = ConflictsView(self.ctx) if Tab.CONFLICTS in self.nav.tabs else None
         self.reports = ReportsView(self.ctx) if Tab.REPORTS in self.nav.tabs else None
@@ -151,7 +153,12 @@ class Shell:
         self.relayout(self.width)
         self.refresh()
 
+    def keep_draft(self) -> None:
+        """Keep the call being typed in the store (the app's tick)."""
+        self.drafts.keep(self.intake.read())
+
     def _saved(self, incident_id: str) -> None:
+        self.drafts.keep(IntakeForm())  # at once: a restored draft must not be saved twice
         self.show(Tab.QUEUE)
         if two_panes(self.width):
             self.open_incident(incident_id)
