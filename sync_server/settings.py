@@ -6,6 +6,7 @@ build the server from one value.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import socket
@@ -118,6 +119,13 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read ``DA_*`` variables; unset ones keep their defaults."""
         source = os.environ if env is None else env
+        typos = misspelt(source)
+        if typos:
+            given, meant = typos[0]
+            raise SettingsError(
+                f"{given} is not a setting: did you mean {meant}? (a misspelt setting would "
+                "be ignored, and the server would run on a default instead)"
+            )
         kwargs: dict[str, object] = {}
         for name, kind in _FIELDS.items():
             raw = source.get(f"DA_{name.upper()}")
@@ -158,6 +166,25 @@ _FIELDS: dict[str, type] = {
     "site_number": int,
     "site_urls": tuple,
 }
+
+
+def misspelt(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``DA_*`` names that are not settings but nearly spell one: (given, meant).
+
+    Other tools share the ``DA_`` prefix (the app's ``DA_SERVER_URL``, the console's
+    ``DA_NEW_PASSWORD``), so only a near miss is taken for a typo: ``DA_DATABSE_URL`` would
+    otherwise leave a process on the default SQLite file beside its peers on PostgreSQL."""
+    names = [f"DA_{name.upper()}" for name in _FIELDS]
+    found = []
+    for given in sorted(env):
+        if given.startswith("DA_") and given not in names:
+            close = difflib.get_close_matches(given, names, n=1, cutoff=_TYPO_CUTOFF)
+            if close:
+                found.append((given, close[0]))
+    return found
+
+
+_TYPO_CUTOFF = 0.85
 
 
 def _parse(kind: type, raw: str) -> object:

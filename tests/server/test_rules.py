@@ -107,3 +107,31 @@ def test_settings_come_from_the_environment_and_bad_values_are_named():
         Settings.from_env({"DA_ACCESS_TOKEN_SECONDS": "soon"})
     with pytest.raises(SettingsError, match="DA_SERVER_ID"):
         Settings.from_env({"DA_SERVER_ID": "has space"})
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("DA_DATABSE_URL", "DA_DATABASE_URL"),
+        ("DA_SECERT_KEY", "DA_SECRET_KEY"),
+        ("DA_SITE_URL", "DA_SITE_URLS"),
+        ("DA_KEYFILE", "DA_KEY_FILE"),
+    ],
+)
+def test_a_misspelt_setting_refuses_to_start_instead_of_running_on_a_default(given, meant):
+    """DA_DATABSE_URL ignored would leave one process on the default SQLite file while the
+    others share PostgreSQL."""
+    with pytest.raises(SettingsError, match=f"{given} is not a setting: did you mean {meant}"):
+        Settings.from_env({given: "postgresql://db/x"})
+
+
+def test_other_tools_da_variables_are_left_alone():
+    """The app, the console and the test suite have their own DA_ names."""
+    others = {
+        "DA_SERVER_URL": "https://cad.agency.gov",
+        "DA_NEW_PASSWORD": "x",
+        "DA_REQUIRE_POSTGRES": "1",
+        "DA_TEST_POSTGRES_URL": "postgresql://127.0.0.1/test",
+        "DA_APP_DATA": "/tmp/app",
+    }
+    assert Settings.from_env(others) == Settings.from_env({})
