@@ -8,11 +8,12 @@ below it is answered with ``resync_required`` (take a snapshot) instead of silen
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from shared.protocol import Change, Op
-from sync_server.store.crypto import Sealer
+from sync_server.store.crypto import SealBroken, Sealer
 from sync_server.store.tables import ChangeRow, MetaRow
 
 TABLE = "da_change"
@@ -54,9 +55,23 @@ def page(session: Session, sealer: Sealer, cursor: int, limit: int) -> tuple[lis
     for row in rows[:limit]:
         assert row.seq is not None
         op_id = f"{row.device_id}:{row.device_seq}"
-        op = Op.model_validate_json(sealer.open(TABLE, op_id, row.payload))
+        try:
+            op = Op.model_validate_json(sealer.open(TABLE, op_id, row.payload))
+        except (SealBroken, ValidationError) as damaged:
+            raise DamagedChange(row.seq, op_id, damaged) from None
         changes.append(Change(seq=row.seq, op=op, refused=row.refused))
     return changes, len(rows) > limit
+
+
+class DamagedChange(Exception):
+    """A change whose stored payload no longer opens or parses (a damaged disk page, a bad
+    restore): the op is lost to this server's log, though its effect is in the merged state."""
+
+    def __init__(self, seq: int, op_id: str, cause: Exception) -> None:
+        why = str(cause) if isinstance(cause, SealBroken) else "does not parse"
+        super().__init__(f"change {seq} (op {op_id}) cannot be read: {why}")
+        self.seq = seq
+        self.op_id = op_id
 
 
 def horizon(session: Session) -> int:
