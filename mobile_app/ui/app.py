@@ -141,19 +141,16 @@ class DispatchApp:
         shell.refresh()
         return shell
 
-    def _follow_role(self, status: SyncStatus) -> Shell | None:
-        """The server gave this account another role (IT changed it; it arrives with the next
-        token refresh or sign-in): the screens become that role's at once, keeping a call
-        being typed and the tab in view where the new role has it."""
-        workspace, shell = self.workspace, self.shell
-        if workspace is None or shell is None:
-            return None
-        if status.role is None or status.role is workspace.role:
-            return shell
-        self.workspace = workspace = replace(workspace, role=status.role)
-        shell = self._show_shell(workspace, shell.intake.read(), shell.tab)
-        self.notify(role_changed(status.role))
-        return shell
+    def _show_status(self, shell: Shell, status: SyncStatus) -> None:
+        """Show a new sync status; if the server gave this account another role (IT changed
+        it; it arrives with the next token refresh or sign-in), the screens become that
+        role's first, keeping a call being typed and the tab in view where the role has it."""
+        workspace = self.workspace
+        if workspace is not None and status.role is not None and status.role is not workspace.role:
+            self.workspace = workspace = replace(workspace, role=status.role)
+            shell = self._show_shell(workspace, shell.intake.read(), shell.tab)
+            self.notify(role_changed(status.role))
+        shell.show_sync(status)
 
     def lock(self) -> None:
         """Lock now (the lock button, or the store found itself locked mid-action)."""
@@ -203,8 +200,7 @@ class DispatchApp:
         status = workspace.sync.status
         if status != self._shown_sync:
             self._shown_sync = status
-            shell = self._follow_role(status) or shell
-            shell.show_sync(status)
+            self._show_status(shell, status)
             self.page.update()
 
     async def _redraw(self) -> None:
@@ -236,8 +232,7 @@ class DispatchApp:
             shell.refresh()
             dirty = True
         elif status != self._shown_sync:
-            shell = self._follow_role(status) or shell
-            shell.show_sync(status)
+            self._show_status(shell, status)
             dirty = True
         self._shown_sync = status
         if dirty:

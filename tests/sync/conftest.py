@@ -4,7 +4,8 @@ loopback, and (where a test asks) the fault-injecting proxy in between."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +20,8 @@ from sync_server.testing import LiveServer, sqlite_url, start_server
 
 PIN = "4821"
 PASSWORD = "correct horse battery"
+SIGN_IN_S = 2
+"""How long a sign-in (refresh token) lasts on a ``short_lived_server`` that asks for it."""
 T = TypeVar("T")
 
 
@@ -93,3 +96,25 @@ def enroll(live: LiveServer, tmp_path: Path) -> Iterator[Any]:
     for device in made:
         if not device.store.locked:
             device.store.lock()
+
+
+@contextmanager
+def short_lived_server(
+    directory: Path,
+    users: Mapping[str, Role],
+    *,
+    access_token_seconds: int,
+    refresh_token_seconds: int = 12 * 60 * 60,
+) -> Iterator[LiveServer]:
+    """A server on an SQLite file whose tokens run out in seconds, with ``users`` (password
+    ``PASSWORD``): for the specs of what a tablet does when its sign-in ends or its role
+    changes."""
+    with start_server(
+        sqlite_url(directory / "server.db"),
+        workdir=directory,
+        access_token_seconds=access_token_seconds,
+        refresh_token_seconds=refresh_token_seconds,
+    ) as server:
+        for username, role in users.items():
+            server.add_user(username, PASSWORD, role)
+        yield server

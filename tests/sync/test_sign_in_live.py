@@ -21,36 +21,37 @@ from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity, SyncStatus
 from shared.api import Role
 from shared.protocol import IncidentFields
-from sync_server.testing import LiveServer, sqlite_url, start_server
-from tests.sync.conftest import PASSWORD, Device, enroll_device, run
+from sync_server.testing import LiveServer
+from tests.sync.conftest import (
+    PASSWORD,
+    SIGN_IN_S,
+    Device,
+    enroll_device,
+    run,
+    short_lived_server,
+)
 
 CALL = IncidentFields(incident_type="FALL", address="77 Harbor Rd", caller_name="Grace Hopper")
-SIGN_IN_S = 2
-"""How long a sign-in (refresh token) lasts on this module's server."""
 
 
 @pytest.fixture(scope="module")
 def brief(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server whose access tokens last 1 s and sign-ins ``SIGN_IN_S``."""
-    workdir = tmp_path_factory.mktemp("brief-sign-in")
-    with start_server(
-        sqlite_url(workdir / "server.db"),
-        workdir=workdir,
+    with short_lived_server(
+        tmp_path_factory.mktemp("brief-sign-in"),
+        {"alice": Role.DISPATCHER},
         access_token_seconds=1,
         refresh_token_seconds=SIGN_IN_S,
     ) as server:
-        server.add_user("alice", PASSWORD, Role.DISPATCHER)
         yield server
 
 
 @pytest.fixture(scope="module")
 def hourly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server whose access tokens last 1 s (every round refreshes) and sign-ins 12 h."""
-    workdir = tmp_path_factory.mktemp("hourly-refresh")
-    with start_server(
-        sqlite_url(workdir / "server.db"), workdir=workdir, access_token_seconds=1
+    with short_lived_server(
+        tmp_path_factory.mktemp("hourly-refresh"), {"sue": Role.SUPERVISOR}, access_token_seconds=1
     ) as server:
-        server.add_user("sue", PASSWORD, Role.SUPERVISOR)
         yield server
 
 

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from mobile_app.device import DeviceAccess, WatchedSync
+from mobile_app.device import DeviceAccess, DeviceSettings, WatchedSync
 from mobile_app.ui.app import AppServices, DispatchApp, build_app
 from shared.api import Role
-from tests.ui.device import PIN, OfflineDevice
+from tests.ui.device import FAST_KDF, PIN, OfflineDevice
 from tests.ui.flet_harness import Harness, run_app
 
 R = TypeVar("R")
@@ -24,6 +24,12 @@ R = TypeVar("R")
 def run(coro: Coroutine[Any, Any, R]) -> R:
     """Each handler test runs on its own event loop (no pytest-asyncio needed)."""
     return asyncio.run(coro)
+
+
+@pytest.fixture
+def tablet(tmp_path: Path) -> DeviceAccess:
+    """A device with nothing on it yet, to enroll against a live server."""
+    return DeviceAccess(DeviceSettings(data_dir=tmp_path / "tablet", kdf=FAST_KDF, live=False))
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ erases itself and says so."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from mobile_app.device import DeviceAccess, DeviceSettings
 from mobile_app.store import LocalStore
 from mobile_app.sync.enrollment import role_of
 from shared import api
@@ -19,7 +17,6 @@ from shared.protocol import PullPage
 from sync_server.testing import LiveServer, bearer, sqlite_url, start_server
 from tests.sync.stand_ins import captive_portal
 from tests.ui.conftest import Session, fill_enrollment, open_app, run
-from tests.ui.device import FAST_KDF
 from tests.ui.test_handlers_calls import take_call
 
 PASSWORD = "correct horse battery"
@@ -32,11 +29,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         server.add_user("dana", PASSWORD, Role.DISPATCHER)
         server.add_user("sam", PASSWORD, Role.SUPERVISOR)
         yield server
-
-
-@pytest.fixture
-def tablet(tmp_path: Path) -> DeviceAccess:
-    return DeviceAccess(DeviceSettings(data_dir=tmp_path / "tablet", kdf=FAST_KDF, live=False))
 
 
 def server_entities(live: LiveServer) -> set[str]:

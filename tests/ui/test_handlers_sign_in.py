@@ -7,38 +7,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from mobile_app.device import DeviceAccess, DeviceSettings
 from shared.api import Role
-from sync_server.testing import LiveServer, sqlite_url, start_server
+from sync_server.testing import LiveServer
+from tests.sync.conftest import PASSWORD, SIGN_IN_S, short_lived_server
 from tests.ui.conftest import Session, open_app, run
-from tests.ui.device import FAST_KDF
 from tests.ui.test_handlers_calls import take_call
-from tests.ui.test_handlers_enroll import PASSWORD, enroll
-
-SIGN_IN_S = 2
+from tests.ui.test_handlers_enroll import enroll
 
 
 @pytest.fixture(scope="module")
 def brief(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("brief-sign-in")
-    with start_server(
-        sqlite_url(workdir / "server.db"),
-        workdir=workdir,
+    with short_lived_server(
+        tmp_path_factory.mktemp("brief-sign-in"),
+        {"dana": Role.DISPATCHER, "sam": Role.SUPERVISOR},
         access_token_seconds=1,
         refresh_token_seconds=SIGN_IN_S,
     ) as server:
-        server.add_user("dana", PASSWORD, Role.DISPATCHER)
-        server.add_user("sam", PASSWORD, Role.SUPERVISOR)
         yield server
-
-
-@pytest.fixture
-def tablet(tmp_path: Path) -> DeviceAccess:
-    return DeviceAccess(DeviceSettings(data_dir=tmp_path / "tablet", kdf=FAST_KDF, live=False))
 
 
 async def signed_out(s: Session, brief: LiveServer, user: str) -> None:
