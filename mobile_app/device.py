@@ -95,11 +95,11 @@ class WatchedSync:
 
         return stop_watching
 
-    async def sign_in(self, password: str) -> None:
+    async def sign_in(self, password: str, otp: str | None = None) -> None:
         if self.scheduler is None:
             raise AccessError("This device is not signed in to a server.")
         try:
-            await self.scheduler.sign_in(password)
+            await self.scheduler.sign_in(password, otp)
         except NotTheServer as portal:
             raise AccessError(portal.words) from None
         except Offline:
@@ -237,7 +237,11 @@ class DeviceAccess:
 async def _ask_server(enrollment: Enrollment) -> EnrollResponse:
     try:
         return await request_enrollment(
-            enrollment.server_url, enrollment.username, enrollment.password, enrollment.device_name
+            enrollment.server_url,
+            enrollment.username,
+            enrollment.password,
+            enrollment.device_name,
+            otp=enrollment.otp,
         )
     except InsecureServer as insecure:
         raise AccessError(str(insecure)) from None

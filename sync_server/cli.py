@@ -1,5 +1,5 @@
-"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|serve|peer-sync|
-report``.
+"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|set-role|
+disable-user|mfa-setup|serve|peer-sync|report``.
 
 Configuration comes from the ``DA_*`` environment (see ``settings.py``); ``--database-url``
 overrides ``DA_DATABASE_URL``.  Passwords are read from ``--password-stdin``, from
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         "disable-user", help="withdraw an account for good (no sign-in or sync at any site)"
     )
     disable.add_argument("username")
+    mfa = commands.add_parser(
+        "mfa-setup",
+        help="give a user a new authenticator app (a one-time code at every sign-in)",
+    )
+    mfa.add_argument("username")
     peer = commands.add_parser("peer-sync", help="pull once from every peer (DA_PEERS)")
     peer.add_argument("--from-start", action="store_true", help="re-read peers' logs from 0")
     report = commands.add_parser(
@@ -197,6 +202,15 @@ def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
                 ctx, args.username, by=_console_user(), device_id=None, component="cli"
             )
             print(f"disabled {user.username}")
+        elif args.command == "mfa-setup":
+            setup = admin.set_up_authenticator(
+                ctx, args.username, by=_console_user(), device_id=None, component="cli"
+            )
+            print(
+                f"Authenticator for {setup.username}: add it in the authenticator app with this "
+                f"link (as a QR code) or type the key.\n  link: {setup.uri}\n  key:  {setup.key}"
+                "\nFrom now on every sign-in of this account asks for the app's 6-digit code."
+            )
     finally:
         ctx.close()
 

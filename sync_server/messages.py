@@ -22,6 +22,9 @@ class UserOut(_Out):
     display_name: str
     active: bool
     locked: bool
+    authenticator: bool = Field(
+        default=False, description="Signs in with a one-time code from an authenticator app"
+    )
 
 
 class DeviceOut(_Out):

@@ -49,6 +49,10 @@ class Settings:
     #: CJIS 5.5.3: lock the account after this many consecutive failed logons.
     lockout_attempts: int = 5
     lockout_seconds: int = 30 * 60
+    #: CJIS 5.6.2.2: every sign-in and enrollment also needs a code from the account's
+    #: authenticator app (``mfa-setup``); accounts without one cannot sign in.  Accounts
+    #: with an authenticator always need the code, whatever this says.
+    require_mfa: bool = False
     #: Argon2id cost for new password hashes (stored with each hash).
     kdf_memory_kib: int = 64 * 1024
     kdf_iterations: int = 3
@@ -148,6 +152,7 @@ _FIELDS: dict[str, type] = {
     "refresh_reuse_grace_seconds": float,
     "lockout_attempts": int,
     "lockout_seconds": int,
+    "require_mfa": bool,
     "kdf_memory_kib": int,
     "kdf_iterations": int,
     "max_clock_offset_ms": int,

@@ -122,10 +122,24 @@ class LiveServer:
         new = NewUser(username=username, password=password, role=role, display_name=display_name)
         admin.create_user(self.context(), new, by=None, device_id=None, component="test")
 
+    def set_up_authenticator(self, username: str) -> str:
+        """Give the account an authenticator app, as ``mfa-setup`` does; returns its key."""
+        made = admin.set_up_authenticator(
+            self.context(), username, by=None, device_id=None, component="test"
+        )
+        return made.key
+
     def enroll(
-        self, username: str, password: str, device_name: str = "test tablet"
+        self,
+        username: str,
+        password: str,
+        device_name: str = "test tablet",
+        *,
+        otp: str | None = None,
     ) -> EnrollResponse:
-        request = EnrollRequest(username=username, password=password, device_name=device_name)
+        request = EnrollRequest(
+            username=username, password=password, device_name=device_name, otp=otp
+        )
         with self.client() as http:
             response = http.post(ENROLL, json=request.model_dump())
         if response.status_code != 200:

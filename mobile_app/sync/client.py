@@ -294,8 +294,9 @@ class SyncClient:
             raise SignInRequired(detail)
         self._adopt(TokenPair.model_validate_json(reply.content))
 
-    async def sign_in(self, password: str) -> TokenPair:
-        """Sign this device's account in again with its password, after ``SignInRequired``.
+    async def sign_in(self, password: str, otp: str | None = None) -> TokenPair:
+        """Sign this device's account in again with its password (and its authenticator app's
+        code, for accounts that have one), after ``SignInRequired``.
 
         The account is the store's own (every op in its outbox is signed by it); each site is
         tried in turn, as for a sync.  Raises ``SignInRefused`` with the server's reason (a
@@ -303,7 +304,10 @@ class SyncClient:
         if not password:
             raise SignInRefused("enter your password")
         body = LoginRequest(
-            username=self.tokens.user_id, password=password, device_id=self.store.device_id
+            username=self.tokens.user_id,
+            password=password,
+            device_id=self.store.device_id,
+            otp=otp,
         ).model_dump_json()
         for attempt in range(len(self.servers)):
             try:

@@ -31,10 +31,11 @@ async def request_enrollment(
     password: str,
     device_name: str,
     *,
+    otp: str | None = None,
     http: httpx.AsyncClient | None = None,
 ) -> EnrollResponse:
     server_url = checked_server_url(server_url)
-    body = EnrollRequest(username=username, password=password, device_name=device_name)
+    body = EnrollRequest(username=username, password=password, device_name=device_name, otp=otp)
     client = http or httpx.AsyncClient(timeout=15.0)
     try:
         reply = await client.post(

@@ -88,12 +88,12 @@ class SyncScheduler:
         if not self._running and not self._stopped and not self._signed_out:
             self._schedule(0.0)
 
-    async def sign_in(self, password: str) -> None:
+    async def sign_in(self, password: str, otp: str | None = None) -> None:
         """Sign in again after the server ended this device's sign-in, and sync at once.
 
         Raises what ``SyncClient.sign_in`` raises; the schedule stays paused until it works."""
         try:
-            tokens = await self.client.sign_in(password)
+            tokens = await self.client.sign_in(password, otp)
         except DeviceRevoked as revoked:  # the store is wiped: nothing left to sync
             self._failed(revoked)
             raise

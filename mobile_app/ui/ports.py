@@ -132,10 +132,11 @@ class SyncPort(Protocol):
         function that stops watching."""
         ...
 
-    async def sign_in(self, password: str) -> None:
-        """Sign in again with the account's password after the server ended the sign-in
-        (the bar's password field); sync resumes at once.  Raises ``AccessError`` with words
-        (a wrong password, a locked account, no connection)."""
+    async def sign_in(self, password: str, otp: str | None = None) -> None:
+        """Sign in again with the account's password, and its authenticator app's code if it
+        has one, after the server ended the sign-in (the bar's fields); sync resumes at once.
+        Raises ``AccessError`` with words (a wrong password or code, a locked account, no
+        connection)."""
         ...
 
 

@@ -3,7 +3,7 @@
 - A request naming a revoked device is told to wipe before any password is checked: a stolen
   device should erase itself, whoever is holding it.
 - Five consecutive failed logons lock the account (``Settings.lockout_*``); unknown usernames
-  cost the same hashing time as known ones.
+  cost the same hashing time as known ones.  A wrong one-time code counts as a failed logon.
 - Refresh tokens rotate on every use.  Presenting a rotated token again means a copy exists:
   the whole token family is revoked, except within a short grace period that covers a client
   retrying after a lost response.
@@ -11,20 +11,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlmodel import Session, col, delete
 
 from shared.api import EnrollRequest, EnrollResponse, LoginRequest, RefreshRequest, Role, TokenPair
 from shared.commands import new_id
 from shared.domain import AuditOutcome
 from shared.protocol import ErrorCode
+from sync_server.auth import authenticator
 from sync_server.auth.principal import wipe_order
 from sync_server.auth.tokens import AccessClaims, new_refresh_token, refresh_token_hash
 from sync_server.context import Context
 from sync_server.errors import Refused, require_printable
 from sync_server.store import audit, devices, users
+from sync_server.store.crypto import SealBroken
 from sync_server.store.tables import RefreshTokenRow, UserRow
 
+log = logging.getLogger(__name__)
+
 _WRONG = "wrong username or password"
+_CODE_NEEDED = "enter the 6-digit code your authenticator app shows for this account"
+_CODE_WRONG = "wrong or already used one-time code; enter the code your authenticator app shows now"
 
 
 def issue_pair(
@@ -64,23 +72,17 @@ def issue_pair(
     )
 
 
-def _check_password(ctx: Context, username: str, password: str, device_id: str | None) -> UserRow:
-    """Verify credentials, counting failures toward the lockout; audits every failure."""
+def _check_credentials(
+    ctx: Context, username: str, password: str, otp: str | None, device_id: str | None
+) -> UserRow:
+    """Verify the password, then the one-time code, counting failures of either toward the
+    lockout; audits every failure."""
     now = ctx.now_ms()
     with ctx.db.read() as session:
         user = users.get(session, username)
     if user is not None and user.locked_until_ms > now:
         minutes = max(1, (user.locked_until_ms - now + 59_999) // 60_000)
-        audit.record_now(
-            ctx.db,
-            component="auth",
-            event_type="logon",
-            outcome=AuditOutcome.FAILURE,
-            now_ms=now,
-            user_id=username,
-            device_id=device_id,
-            detail="account locked",
-        )
+        _audit_failure(ctx, username, device_id, "account locked")
         raise Refused(
             ErrorCode.UNAUTHORIZED,
             f"account locked after repeated failed logons; try again in {minutes} min "
@@ -88,12 +90,71 @@ def _check_password(ctx: Context, username: str, password: str, device_id: str |
         )
     if user is None:
         ctx.hasher.burn(password)
-        ok = False
-    else:
-        ok = user.active and ctx.hasher.verify(password, user.password_hash)
-    if ok:
-        assert user is not None
-        return user
+        raise _failed(ctx, None, username, device_id, "unknown username", _WRONG)
+    if not (user.active and ctx.hasher.verify(password, user.password_hash)):
+        raise _failed(ctx, user, username, device_id, _WRONG, _WRONG)
+    _check_second_factor(ctx, user, otp, device_id)
+    return user
+
+
+def _check_second_factor(
+    ctx: Context, user: UserRow, otp: str | None, device_id: str | None
+) -> None:
+    """CJIS 5.6.2.2: remote access takes a second factor.  An account with an authenticator
+    app must give its current code; with ``require_mfa``, an account without one cannot sign
+    in until an administrator sets one up.  Only a wrong code counts toward the lockout (a
+    forgotten one is a person's slip, not a guess)."""
+    if user.totp is None:
+        if ctx.settings.require_mfa:
+            _audit_failure(ctx, user.username, device_id, "no authenticator app set up")
+            raise Refused(
+                ErrorCode.UNAUTHORIZED,
+                "this server requires a one-time code at sign-in and no authenticator app "
+                "is set up for this account; ask an administrator to set one up",
+            )
+        return
+    if otp is None:
+        _audit_failure(ctx, user.username, device_id, "one-time code missing")
+        raise Refused(ErrorCode.UNAUTHORIZED, _CODE_NEEDED)
+    try:
+        accepted = authenticator.accepts(ctx, user, otp)
+    except SealBroken:
+        log.error("the authenticator secret of %r does not open with this key", user.username)
+        _audit_failure(ctx, user.username, device_id, "authenticator secret damaged")
+        raise Refused(
+            ErrorCode.UNAUTHORIZED,
+            "this account's authenticator app cannot be checked here; ask an administrator "
+            "to set it up again",
+        ) from None
+    if not accepted:
+        raise _failed(
+            ctx, user, user.username, device_id, "wrong or reused one-time code", _CODE_WRONG
+        )
+
+
+def _audit_failure(ctx: Context, username: str, device_id: str | None, detail: str) -> None:
+    audit.record_now(
+        ctx.db,
+        component="auth",
+        event_type="logon",
+        outcome=AuditOutcome.FAILURE,
+        now_ms=ctx.now_ms(),
+        user_id=username,
+        device_id=device_id,
+        detail=detail,
+    )
+
+
+def _failed(
+    ctx: Context,
+    user: UserRow | None,
+    username: str,
+    device_id: str | None,
+    detail: str,
+    words: str,
+) -> Refused:
+    """Count a failed logon toward the lockout (known accounts), audit it, and say why."""
+    now = ctx.now_ms()
     locked = False
     with ctx.db.write() as session:
         if user is not None:
@@ -112,7 +173,7 @@ def _check_password(ctx: Context, username: str, password: str, device_id: str |
             now_ms=now,
             user_id=username,
             device_id=device_id,
-            detail=_WRONG if user is not None else "unknown username",
+            detail=detail,
         )
         if locked:
             audit.record(
@@ -126,12 +187,12 @@ def _check_password(ctx: Context, username: str, password: str, device_id: str |
                 detail=f"locked after {ctx.settings.lockout_attempts} consecutive failures",
             )
     if locked:
-        raise Refused(
+        return Refused(
             ErrorCode.UNAUTHORIZED,
-            f"{_WRONG}; the account is now locked after {ctx.settings.lockout_attempts} "
+            f"{words}; the account is now locked after {ctx.settings.lockout_attempts} "
             "failed logons",
         )
-    raise Refused(ErrorCode.UNAUTHORIZED, _WRONG)
+    return Refused(ErrorCode.UNAUTHORIZED, words)
 
 
 def _upgraded_hash(ctx: Context, user: UserRow, password: str) -> str | None:
@@ -152,7 +213,9 @@ def login(ctx: Context, request: LoginRequest) -> TokenPair:
         device = devices.get(session, request.device_id)
     if device is not None and device.revoked:
         raise wipe_order(ctx, request.device_id, request.username, "auth")
-    user = _check_password(ctx, request.username, request.password, request.device_id)
+    user = _check_credentials(
+        ctx, request.username, request.password, request.otp, request.device_id
+    )
     if device is None:
         raise Refused(
             ErrorCode.UNAUTHORIZED, f"device {request.device_id} is not enrolled; enroll it first"
@@ -177,7 +240,7 @@ def login(ctx: Context, request: LoginRequest) -> TokenPair:
 
 def enroll(ctx: Context, request: EnrollRequest) -> EnrollResponse:
     require_printable(request.device_name, "device_name")
-    user = _check_password(ctx, request.username, request.password, None)
+    user = _check_credentials(ctx, request.username, request.password, request.otp, None)
     upgraded = _upgraded_hash(ctx, user, request.password)
     now = ctx.now_ms()
     device_id = new_id("dev")

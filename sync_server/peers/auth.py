@@ -2,7 +2,8 @@
 
 The secret travels like a bearer token (``Authorization: Peer <secret>``; https between sites)
 with the caller's server id in ``X-DA-Peer-Id``.  A user's token, whatever the role, is
-refused: the peer endpoints hand out every incident and every password hash.  Every refusal is
+refused: the peer endpoints hand out every incident, every password hash and every
+authenticator secret.  Every refusal is
 audited.
 """
 

@@ -5,24 +5,33 @@ Merge rules (pure, the same whichever side applies them):
 - a user or device unknown here is added;
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
 - a role is the one an administrator set last (``role_changed_ms``, ties broken by the role);
+- so is the authenticator app (``totp_changed_ms``): a phone replaced at one site is replaced
+  at every site, and a code is asked for wherever the account signs in;
 - otherwise two copies of one account differ only if it was created at both sites during a
   split, or one site re-hashed the password at a new cost: the earlier-created copy wins, ties
   broken by the hash (then the display name), so both sites pick the same one (every
   kept hash checks the password).
 
-A device's applied seq, pull cursor and logon failure counters are per server: never merged.
+A device's applied seq, pull cursor, logon failure counters and used one-time code steps are
+per server: never merged.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from shared.domain import AuditOutcome
+from sync_server.auth import authenticator, totp
 from sync_server.peers.messages import PeerDevice, PeerDirectory, PeerLogon, PeerUser
 from sync_server.store import audit, devices, users
+from sync_server.store.crypto import SealBroken, Sealer
 from sync_server.store.tables import DeviceRow, DeviceUserRow, UserRow
+
+log = logging.getLogger(__name__)
 
 
 def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
@@ -30,11 +39,14 @@ def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
         return peer
     winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.display_name))
     latest_role = max(local, peer, key=lambda u: (u.role_changed_ms, u.role))
+    latest_app = max(local, peer, key=lambda u: (u.totp_changed_ms, u.totp_secret or ""))
     return winner.model_copy(
         update={
             "active": local.active and peer.active,
             "role": latest_role.role,
             "role_changed_ms": latest_role.role_changed_ms,
+            "totp_secret": latest_app.totp_secret,
+            "totp_changed_ms": latest_app.totp_changed_ms,
         }
     )
 
@@ -52,20 +64,37 @@ def merged_device(local: PeerDevice | None, peer: PeerDevice) -> PeerDevice:
 
 
 # Rows <-> messages -------------------------------------------------------------------------
-def user_of(row: UserRow) -> PeerUser:
-    return PeerUser.model_validate(row, from_attributes=True)
+def user_of(row: UserRow, sealer: Sealer) -> PeerUser:
+    secret = authenticator.secret_of(sealer, row)
+    return PeerUser.model_validate(row, from_attributes=True).model_copy(
+        update={"totp_secret": None if secret is None else totp.secret_text(secret)}
+    )
 
 
 def device_of(row: DeviceRow) -> PeerDevice:
     return PeerDevice.model_validate(row, from_attributes=True)
 
 
-def read_directory(session: Session, server_id: str, site_number: int) -> PeerDirectory:
+def _readable_users(session: Session, sealer: Sealer) -> Iterator[PeerUser]:
+    """Every account, except one whose authenticator secret does not open here: a peer that
+    learnt it without its second factor would let it sign in with a password alone."""
+    for row in users.all_users(session):
+        try:
+            yield user_of(row, sealer)
+        except SealBroken:
+            log.error(
+                "account %r left out of the directory: its authenticator is damaged", row.username
+            )
+
+
+def read_directory(
+    session: Session, sealer: Sealer, server_id: str, site_number: int
+) -> PeerDirectory:
     logons = session.exec(select(DeviceUserRow).order_by(col(DeviceUserRow.device_id))).all()
     return PeerDirectory(
         server_id=server_id,
         site_number=site_number,
-        users=[user_of(row) for row in users.all_users(session)],
+        users=list(_readable_users(session, sealer)),
         devices=[device_of(row) for row in devices.all_devices(session)],
         logons=[PeerLogon.model_validate(row, from_attributes=True) for row in logons],
     )
@@ -88,17 +117,27 @@ class DirectoryChanges:
         )
 
 
-def _merge_user(session: Session, peer: PeerUser, changes: DirectoryChanges) -> None:
+def _merge_user(
+    session: Session, sealer: Sealer, peer: PeerUser, changes: DirectoryChanges
+) -> None:
     row = users.get(session, peer.username)
-    local = None if row is None else user_of(row)
+    local = None if row is None else user_of(row, sealer)
     merged = merged_user(local, peer)
     if merged == local:
         return
     if row is None:
         row = UserRow(username=peer.username, role=peer.role, password_hash=peer.password_hash)
         changes.users += 1
-    for name, value in merged.model_dump().items():
+    for name, value in merged.model_dump(exclude={"totp_secret"}).items():
         setattr(row, name, value)
+    if local is None or merged.totp_secret != local.totp_secret:
+        secret = merged.totp_secret
+        row.totp = (
+            None
+            if secret is None
+            else authenticator.seal(sealer, row.username, totp.secret_from_text(secret))
+        )
+        row.totp_last_step = 0
     session.add(row)
 
 
@@ -137,10 +176,12 @@ def merge_devices(
         session.flush()
 
 
-def merge_directory(session: Session, directory: PeerDirectory, *, now_ms: int) -> DirectoryChanges:
+def merge_directory(
+    session: Session, sealer: Sealer, directory: PeerDirectory, *, now_ms: int
+) -> DirectoryChanges:
     changes = DirectoryChanges()
     for user in directory.users:
-        _merge_user(session, user, changes)
+        _merge_user(session, sealer, user, changes)
     session.flush()
     merge_devices(session, directory.devices, changes, peer_id=directory.server_id, now_ms=now_ms)
     for logon in directory.logons:

@@ -25,6 +25,10 @@ class PeerUser(_Msg):
     password_hash: str
     active: bool
     created_ms: int
+    #: The authenticator secret (base32), opened for the trip: each site seals it under its
+    #: own key.  None: the account signs in with its password alone.
+    totp_secret: str | None = None
+    totp_changed_ms: int = 0
 
 
 class PeerDevice(_Msg):

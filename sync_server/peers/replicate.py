@@ -95,7 +95,7 @@ def pull_from_peer(ctx: Context, peer: PeerClient, *, page_limit: int = MAX_PULL
     check_peer(ctx, directory)
     peer_id = directory.server_id
     with ctx.db.write() as session:
-        changes = merge_directory(session, directory, now_ms=ctx.now_ms())
+        changes = merge_directory(session, ctx.sealer, directory, now_ms=ctx.now_ms())
     applied = duplicates = 0
     while True:
         with ctx.db.read() as session:

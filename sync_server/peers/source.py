@@ -15,7 +15,7 @@ from sync_server.store import changelog, devices
 
 def directory(ctx: Context) -> PeerDirectory:
     with ctx.db.read() as session:
-        return read_directory(session, ctx.settings.server_id, ctx.settings.site_number)
+        return read_directory(session, ctx.sealer, ctx.settings.server_id, ctx.settings.site_number)
 
 
 def changes(ctx: Context, peer_id: str, cursor: int, limit: int) -> PeerPage:

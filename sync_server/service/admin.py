@@ -13,6 +13,7 @@ from sqlmodel import Session
 from shared.api import NewUser, Role
 from shared.domain import AuditOutcome
 from shared.protocol import ErrorCode
+from sync_server.auth import authenticator
 from sync_server.context import Context
 from sync_server.errors import Refused, require_printable
 from sync_server.messages import AuditEntry, DeviceOut, UserOut
@@ -27,6 +28,7 @@ def user_out(row: UserRow, now_ms: int) -> UserOut:
         display_name=row.display_name,
         active=row.active,
         locked=row.locked_until_ms > now_ms,
+        authenticator=row.totp is not None,
     )
 
 
@@ -205,6 +207,23 @@ def disable_user(
     return _change_user(
         ctx, username, "user.disable", disable, by=by, device_id=device_id, component=component
     )
+
+
+def set_up_authenticator(
+    ctx: Context, username: str, *, by: str | None, device_id: str | None, component: str = "cli"
+) -> authenticator.Setup:
+    """Give an account a new authenticator secret, for its holder to add to their app; from
+    then on every sign-in and enrollment of that account also needs the app's code.  Run it
+    again for a lost or replaced phone: the old app's codes stop working.  Replicates to every
+    site, where the latest set-up wins."""
+    made: list[authenticator.Setup] = []
+
+    def set_up(session: Session, row: UserRow, now_ms: int) -> str:
+        made.append(authenticator.set_up(ctx.sealer, session, row, now_ms=now_ms))
+        return f"new authenticator app for {username!r}"
+
+    _change_user(ctx, username, "user.mfa", set_up, by=by, device_id=device_id, component=component)
+    return made[0]
 
 
 def enroll_device(

@@ -26,6 +26,16 @@ class UserRow(SQLModel, table=True):
     display_name: str = Field(default="", max_length=64)
     password_hash: str = Field(max_length=512)
     active: bool = True
+    #: The authenticator app's secret, sealed (``auth.authenticator``); None: password only.
+    totp: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    #: When an administrator last set up the authenticator; the later one wins between sites.
+    totp_changed_ms: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
+    #: The newest code step used here: a code is accepted once (per site, not replicated).
+    totp_last_step: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
     failed_logons: int = 0
     locked_until_ms: int = Field(default=0, sa_type=BigInteger)
     created_ms: int = Field(default=0, sa_type=BigInteger)

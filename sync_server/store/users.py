@@ -79,3 +79,23 @@ def deactivate(session: Session, row: UserRow) -> None:
 def set_password_hash(session: Session, row: UserRow, password_hash: str) -> None:
     row.password_hash = password_hash
     session.add(row)
+
+
+def set_totp(session: Session, row: UserRow, sealed: bytes, *, now_ms: int) -> None:
+    """A new authenticator secret (already sealed): the old app's codes stop working."""
+    row.totp = sealed
+    row.totp_changed_ms = now_ms
+    row.totp_last_step = 0
+    session.add(row)
+
+
+def use_code_step(session: Session, username: str, step: int) -> bool:
+    """Mark a one-time code's step used; False if it (or a later one) was used already.
+
+    One conditional UPDATE, so two requests racing with the same code cannot both win."""
+    done = session.execute(
+        update(UserRow)
+        .where(col(UserRow.username) == username, col(UserRow.totp_last_step) < step)
+        .values(totp_last_step=step)
+    )
+    return bool(getattr(done, "rowcount", 0))

@@ -1,6 +1,6 @@
 """Accounts and devices as two sites merge them: the same result whichever site applies the
-merge, and a withdrawal made at either site (a disabled account, a revoked tablet) is never
-undone by the other."""
+merge, a withdrawal made at either site (a disabled account, a revoked tablet) is never
+undone by the other, and the latest role and authenticator app hold at both."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ _users = st.builds(
     password_hash=st.sampled_from(["$argon2id$a", "$argon2id$b"]),
     active=st.booleans(),
     created_ms=st.integers(0, 3),
+    totp_secret=st.sampled_from([None, "JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU"]),
+    totp_changed_ms=st.integers(0, 3),
 )
 _devices = st.builds(
     PeerDevice,
@@ -51,6 +53,20 @@ def test_the_role_an_administrator_set_last_is_the_role_at_both_sites(
     later = max(here.role_changed_ms, there.role_changed_ms)
     assert merged.role_changed_ms == later
     assert merged.role in {u.role for u in (here, there) if u.role_changed_ms == later}
+
+
+@given(_users, _users)
+def test_the_authenticator_app_set_up_last_is_asked_for_at_both_sites(
+    here: PeerUser, there: PeerUser
+):
+    """A phone replaced at one site must not leave the lost phone's codes working at the other."""
+    merged = merged_user(here, there)
+    later = max(here.totp_changed_ms, there.totp_changed_ms)
+    assert merged.totp_changed_ms == later
+    assert merged.totp_secret in {
+        u.totp_secret for u in (here, there) if u.totp_changed_ms == later
+    }
+    assert merged_user(merged, here) == merged_user(merged, there) == merged
 
 
 @given(_devices, _devices)

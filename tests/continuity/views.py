@@ -53,6 +53,14 @@ def staff(site: Site) -> set[tuple[str, str]]:
         return {(u.username, u.role) for u in session.exec(select(UserRow)).all()}
 
 
+def authenticator_set_at(site: Site, username: str) -> int | None:
+    """When the account's authenticator app was set up, as this site knows it."""
+    ctx = site.context()
+    with ctx.db.read() as session:
+        user = session.get(UserRow, username)
+        return None if user is None or user.totp is None else user.totp_changed_ms
+
+
 def device(site: Site, device_id: str) -> DeviceRow | None:
     ctx = site.context()
     with ctx.db.read() as session:

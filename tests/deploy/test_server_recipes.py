@@ -52,6 +52,7 @@ def test_the_settings_example_names_only_real_settings_and_they_are_valid():
     settings = Settings.from_env(env)
     assert settings.server_id == "cad-primary-1"
     assert settings.database_url.startswith("postgresql")
+    assert settings.require_mfa, "an agency deployment asks for a second factor (CJIS)"
 
 
 def test_the_service_starts_the_server_on_the_socket_systemd_passes():

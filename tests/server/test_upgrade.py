@@ -27,12 +27,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _as_an_older_server_left_it(url: str) -> None:
-    """The current tables without the column this version added, holding a user."""
+    """The current tables without the columns later versions added, holding a user."""
     db = Database(url)
     try:
         db.create_all()
         with db.engine.begin() as conn:
-            conn.execute(text("ALTER TABLE da_user DROP COLUMN role_changed_ms"))
+            for column in ("role_changed_ms", "totp", "totp_changed_ms", "totp_last_step"):
+                conn.execute(text(f"ALTER TABLE da_user DROP COLUMN {column}"))
             conn.execute(text("ALTER TABLE da_change DROP COLUMN refused"))
             conn.execute(
                 text(
@@ -55,9 +56,12 @@ def test_an_older_database_gains_the_new_columns_and_keeps_its_users(database_ur
             found = inspect(conn)
             users = {c["name"] for c in found.get_columns("da_user")}
             changes = {c["name"] for c in found.get_columns("da_change")}
-        assert "role_changed_ms" in users and "refused" in changes
+        assert {"role_changed_ms", "totp", "totp_changed_ms", "totp_last_step"} <= users
+        assert "refused" in changes
         dana = next(u for u in admin.list_users(ctx) if u.username == "dana")
         assert (dana.role, dana.display_name, dana.active) == (Role.DISPATCHER, "Dana", True)
+        assert not dana.authenticator, "an account from before signs in as it did"
+        admin.set_up_authenticator(ctx, "dana", by=None, device_id=None)
 
         promoted = admin.set_role(ctx, "dana", Role.SUPERVISOR, by=None, device_id=None)
         admin.create_user(

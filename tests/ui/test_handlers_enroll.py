@@ -15,6 +15,7 @@ from shared import api
 from shared.api import Role
 from shared.protocol import PullPage
 from sync_server.testing import LiveServer, bearer, sqlite_url, start_server
+from tests.authenticator import PhoneApp
 from tests.sync.stand_ins import captive_portal
 from tests.ui.conftest import Session, fill_enrollment, open_app, run
 from tests.ui.test_handlers_calls import take_call
@@ -41,8 +42,10 @@ def server_entities(live: LiveServer) -> set[str]:
     return {change.op.entity_id for change in page.changes}
 
 
-async def enroll(s: Session, live: LiveServer, user: str, password: str = PASSWORD) -> None:
-    await fill_enrollment(s.h, server_url=live.url, username=user, password=password)
+async def enroll(
+    s: Session, live: LiveServer, user: str, password: str = PASSWORD, otp: str = ""
+) -> None:
+    await fill_enrollment(s.h, server_url=live.url, username=user, password=password, otp=otp)
     await s.h.tap("enroll-submit")
 
 
@@ -131,3 +134,30 @@ def test_enrolling_behind_a_wifi_sign_in_page_says_the_network_is_in_the_way(tab
             assert s.h.crashes() == []
 
     run(go())
+
+
+def test_an_account_with_an_authenticator_app_enrolls_with_its_code(live, tablet):
+    live.add_user("mia", PASSWORD, Role.DISPATCHER)
+    phone = PhoneApp(live.set_up_authenticator("mia"))
+
+    async def go() -> None:
+        async with open_app(tablet, unlock=False, provision=False) as s:
+            await enroll(s, live, "mia")
+            assert s.h.text_of("enroll-message") == (
+                "Enrollment refused: enter the 6-digit code your authenticator app shows for "
+                "this account"
+            )
+            assert not tablet.enrolled()
+            await s.h.type("enroll-otp", "12345")
+            await s.h.tap("enroll-submit")
+            assert s.h.tagged("enroll-otp").error == (
+                "The code is the 6 digits your authenticator app shows"
+            )
+            code = phone.code()
+            await s.h.type("enroll-otp", f"{code[:3]} {code[3:]}")  # as the app shows it
+            await s.h.tap("enroll-submit")
+            assert s.h.tabs() == ["Queue", "New call", "Units"]
+            assert s.h.crashes() == []
+
+    run(go())
+    assert tablet.enrolled()

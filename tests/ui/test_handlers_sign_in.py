@@ -12,6 +12,7 @@ import pytest
 
 from shared.api import Role
 from sync_server.testing import LiveServer
+from tests.authenticator import PhoneApp
 from tests.sync.conftest import PASSWORD, SIGN_IN_S, short_lived_server
 from tests.ui.conftest import Session, open_app, run
 from tests.ui.test_handlers_calls import take_call
@@ -29,9 +30,9 @@ def brief(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-async def signed_out(s: Session, brief: LiveServer, user: str) -> None:
+async def signed_out(s: Session, brief: LiveServer, user: str, otp: str = "") -> None:
     """Enroll as ``user``, then let the sign-in run out and try to sync."""
-    await enroll(s, brief, user)
+    await enroll(s, brief, user, otp=otp)
     await s.sync_settled()
     await asyncio.sleep(SIGN_IN_S + 0.5)
     await s.h.tap("sync-now")
@@ -82,6 +83,37 @@ def test_a_supervisor_demoted_while_signed_out_gets_the_dispatcher_screens_on_si
             await h.until(lambda: h.tabs() == ["Queue", "New call", "Units"])
             assert "Your role is now dispatcher" in h.screen()
             assert s.app.workspace is not None and s.app.workspace.role is Role.DISPATCHER
+            assert h.crashes() == []
+
+    run(go())
+
+
+def test_an_account_with_an_authenticator_app_signs_in_again_with_its_code(brief, tablet):
+    brief.add_user("kim", PASSWORD, Role.DISPATCHER)
+    phone = PhoneApp(brief.set_up_authenticator("kim"))
+
+    async def go() -> None:
+        async with open_app(tablet, unlock=False, provision=False) as s:
+            h = s.h
+            await signed_out(s, brief, "kim", otp=phone.code())
+            await h.type("sign-in-password", PASSWORD)
+            await h.tap("sign-in-submit")
+            assert h.text_of("sign-in-message") == (
+                "Sign-in refused: enter the 6-digit code your authenticator app shows for "
+                "this account."
+            )
+            await h.type("sign-in-password", PASSWORD)
+            await h.type("sign-in-code", "12345")
+            await h.tap("sign-in-submit")
+            assert h.text_of("sign-in-message") == (
+                "The code is the 6 digits your authenticator app shows."
+            )
+            assert h.tagged("sign-in-code").value == "", "a typed code is not kept"
+            await h.type("sign-in-password", PASSWORD)
+            await h.type("sign-in-code", phone.next_code())
+            await h.tap("sign-in-submit")
+            await s.sync_settled()
+            assert h.text_of("sync-headline") == "Online"
             assert h.crashes() == []
 
     run(go())

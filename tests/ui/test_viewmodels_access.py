@@ -49,6 +49,21 @@ def test_an_empty_form_lists_every_missing_field_in_words():
     }
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [("", None), ("123456", "123456"), ("123 456", "123456"), (" 123-456 ", "123456")],
+)
+def test_the_authenticator_code_is_optional_and_may_be_typed_as_the_app_shows_it(typed, sent):
+    check = check_enrollment(replace(GOOD, otp=typed))
+    assert check.enrollment is not None and check.enrollment.otp == sent
+
+
+@pytest.mark.parametrize("typed", ["12345", "1234567", "abc123", "12 34 5"])
+def test_a_code_that_is_not_six_digits_is_caught_before_it_costs_an_attempt(typed):
+    check = check_enrollment(replace(GOOD, otp=typed))
+    assert check.errors == {"otp": "The code is the 6 digits your authenticator app shows"}
+
+
 def test_the_pin_must_be_typed_twice_the_same():
     check = check_enrollment(replace(GOOD, pin_again="4712"))
     assert check.errors == {"pin_again": "The two PINs do not match"}

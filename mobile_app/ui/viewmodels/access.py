@@ -22,6 +22,7 @@ MAX_PIN = MAX_PIN_LENGTH
 IDLE_WARNING_S = 60.0
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_CODE = re.compile(r"^[0-9]{6}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Enrollment:
     password: str
     device_name: str
     pin: str
+    #: The authenticator app's code, for accounts that have one (None: password only).
+    otp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class EnrollForm:
     server_url: str = ""
     username: str = ""
     password: str = ""
+    otp: str = ""
     device_name: str = ""
     pin: str = ""
     pin_again: str = ""
@@ -63,6 +67,9 @@ def check_enrollment(form: EnrollForm) -> EnrollCheck:
         errors["username"] = "User names use letters, digits and . _ @ - only"
     if not form.password:
         errors["password"] = "Enter your password"
+    otp, otp_problem = one_time_code(form.otp)
+    if otp_problem:
+        errors["otp"] = otp_problem
     device_name = form.device_name.strip()
     if not device_name:
         errors["device_name"] = "Name this device so IT can recognise it, e.g. Backup tablet 3"
@@ -78,8 +85,20 @@ def check_enrollment(form: EnrollForm) -> EnrollCheck:
             password=form.password,
             device_name=device_name,
             pin=form.pin,
+            otp=otp,
         )
     )
+
+
+def one_time_code(text: str) -> tuple[str | None, str | None]:
+    """The authenticator app's code as the server takes it (None when left empty: accounts
+    without an app), or a sentence saying what is wrong.  Apps show it as "123 456"."""
+    code = re.sub(r"[\s-]", "", text)
+    if not code:
+        return None, None
+    if not _CODE.match(code):
+        return None, "The code is the 6 digits your authenticator app shows"
+    return code, None
 
 
 def normalize_server_url(text: str) -> tuple[str, str | None]:

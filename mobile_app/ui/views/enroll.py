@@ -15,6 +15,11 @@ _FIELDS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("server_url", "Server address", {}),
     ("username", "User name", {}),
     ("password", "Password", {"password": True, "can_reveal_password": True}),
+    (
+        "otp",
+        "Code from your authenticator app, if your account has one",
+        {"keyboard_type": ft.KeyboardType.NUMBER},
+    ),
     ("device_name", "Name of this device", {}),
     ("pin", "New PIN for this device", {"password": True, "keyboard_type": ft.KeyboardType.NUMBER}),
     ("pin_again", "PIN again", {"password": True, "keyboard_type": ft.KeyboardType.NUMBER}),

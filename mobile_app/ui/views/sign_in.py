@@ -1,8 +1,9 @@
 """Signing in again from the sync bar, when the server has ended this device's sign-in.
 
 The tablet keeps working meanwhile (every action is saved on it); only sending waits for the
-password.  The account is the device's own, shown and not editable: its outbox is signed by
-it.  The password is cleared from the field after every attempt, right or wrong.
+password (and, for an account with an authenticator app, its code).  The account is the
+device's own, shown and not editable: its outbox is signed by it.  Password and code are
+cleared from the fields after every attempt, right or wrong.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import flet as ft
 
 from mobile_app.ui.ports import AccessError
+from mobile_app.ui.viewmodels.access import one_time_code
 from mobile_app.ui.views.theme import SMALL, TEXT, button, tag
 
 
@@ -20,7 +22,7 @@ class SignInRow:
     def __init__(
         self,
         account: str,
-        sign_in: Callable[[str], Awaitable[None]],
+        sign_in: Callable[[str, str | None], Awaitable[None]],
         touch: Callable[[], None],
     ) -> None:
         self._sign_in = sign_in
@@ -36,6 +38,16 @@ class SignInRow:
             on_submit=self._submit,
             expand=True,
         )
+        self.code = ft.TextField(
+            label="Code (authenticator)",
+            keyboard_type=ft.KeyboardType.NUMBER,
+            text_size=TEXT,
+            filled=True,
+            bgcolor=ft.Colors.WHITE,
+            color=ft.Colors.BLACK,
+            on_submit=self._submit,
+            width=150,
+        )
         self.message = ft.Text("", size=SMALL, color=ft.Colors.WHITE, weight=ft.FontWeight.BOLD)
         self.message_line = tag("sign-in-message", self.message)
         self.message_line.visible = False
@@ -46,6 +58,7 @@ class SignInRow:
                     ft.Row(
                         [
                             tag("sign-in-password", self.password),
+                            tag("sign-in-code", self.code),
                             button("Sign in", self._submit, identifier="sign-in-submit"),
                         ],
                         vertical_alignment=ft.CrossAxisAlignment.CENTER,
@@ -61,20 +74,26 @@ class SignInRow:
         """Shown while the bar asks for a sign-in; hiding it forgets what was typed."""
         if not wanted:
             self.password.value = ""
+            self.code.value = ""
             self._say(None)
         self.control.visible = wanted
 
     async def _submit(self, _: Any) -> None:
         self._touch()
         password = self.password.value or ""
+        otp, otp_problem = one_time_code(self.code.value or "")
         self.password.value = ""
+        self.code.value = ""
         if not password:
             self._say("Enter your password.")
+            return
+        if otp_problem:
+            self._say(otp_problem + ".")
             return
         self._say("Signing in…")
         self.control.update()
         try:
-            await self._sign_in(password)
+            await self._sign_in(password, otp)
         except AccessError as refused:
             self._say(refused.words)
         else:

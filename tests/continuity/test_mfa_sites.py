@@ -1,0 +1,49 @@
+"""The second factor holds at every site: an account given an authenticator app at one center
+needs its code at the standby too (a standby that took the password alone would be the way
+around it), and a phone replaced at either site during a split is the one both sites ask for
+once they reconcile."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.authenticator import PhoneApp
+from tests.continuity import views
+from tests.continuity.conftest import Sites, add_staff
+from tests.sync.conftest import PASSWORD
+
+
+def _replicated(sites: Sites, username: str) -> None:
+    views.wait_until(
+        lambda: (
+            views.authenticator_set_at(sites.standby, username)
+            == views.authenticator_set_at(sites.primary, username)
+        ),
+        f"{username}'s authenticator at both sites",
+    )
+
+
+def test_an_authenticator_set_up_at_the_primary_is_asked_for_at_the_standby(sites: Sites):
+    add_staff(sites)
+    phone = PhoneApp(sites.primary.server.set_up_authenticator("alice"))
+    _replicated(sites, "alice")
+    standby = sites.standby.server
+    with pytest.raises(RuntimeError, match="6-digit code"):
+        standby.enroll("alice", PASSWORD, "tablet at the backup site")
+    assert standby.enroll("alice", PASSWORD, "tablet at the backup site", otp=phone.code())
+
+
+def test_a_phone_replaced_at_the_standby_during_a_split_is_the_one_both_sites_ask_for(
+    sites: Sites,
+):
+    add_staff(sites)
+    old_phone = PhoneApp(sites.primary.server.set_up_authenticator("bob"))
+    _replicated(sites, "bob")
+    sites.cut()
+    new_phone = PhoneApp(sites.standby.server.set_up_authenticator("bob"))
+    sites.mend()
+    _replicated(sites, "bob")
+    primary = sites.primary.server
+    with pytest.raises(RuntimeError, match="wrong or already used one-time code"):
+        primary.enroll("bob", PASSWORD, "bob's tablet", otp=old_phone.code())
+    assert primary.enroll("bob", PASSWORD, "bob's tablet", otp=new_phone.code())
