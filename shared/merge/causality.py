@@ -14,6 +14,7 @@ with ops x references x devices.  Contexts are stored as seq vectors over the ta
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Self
 
 from pydantic import BaseModel, Field, model_validator
@@ -108,7 +109,8 @@ def _author(op_id: str, user: str, device: str, hlc: str) -> Author:
     return Author(op_id=op_id, user_id=user, device_id=device, hlc=hlc)
 
 
-class Write(BaseModel):
+@dataclass(slots=True)
+class Write:
     """One value written to one field by one op."""
 
     field: str

@@ -7,30 +7,32 @@ their ops by id; who knew what is looked up in the state's ``OpTable``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from shared.domain import ConflictKind, ConflictRecord, ConflictSide, StatusEvent
 from shared.merge.causality import OpTable
 
 
-class Side(BaseModel):
+@dataclass(slots=True)
+class Side:
     by: str
     summary: str
     value: Any = None
 
 
-class Resolution(BaseModel):
+@dataclass(slots=True)
+class Resolution:
     by: str
     action: str
     comment: str = ""
 
 
-class Conflict(BaseModel):
+@dataclass(slots=True)
+class Conflict:
     conflict_id: str
     kind: ConflictKind
-    sides: dict[str, Side] = Field(default_factory=dict)
+    sides: dict[str, Side] = field(default_factory=dict)
 
 
 Resolutions = dict[str, dict[str, Resolution]]

@@ -40,7 +40,8 @@ from shared.protocol import (
 )
 
 
-class NoteRecord(BaseModel):
+@dataclass(slots=True)
+class NoteRecord:
     note_id: str
     text: str
     by: str
@@ -49,7 +50,8 @@ class NoteRecord(BaseModel):
     narrative: bool = False
 
 
-class StatusRecord(BaseModel):
+@dataclass(slots=True)
+class StatusRecord:
     status: IncidentStatus
     disposition: str | None
     by: str
@@ -57,7 +59,8 @@ class StatusRecord(BaseModel):
     late: bool
 
 
-class PriorityRecord(BaseModel):
+@dataclass(slots=True)
+class PriorityRecord:
     by: str
     previous: int
     priority: int

@@ -8,8 +8,10 @@ because a report from the field is a fact a replica must not drop.
 
 from __future__ import annotations
 
-from collections.abc import KeysView
+from bisect import bisect_right, insort
+from collections.abc import Iterator, KeysView
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pydantic import BaseModel, Field
 
@@ -23,7 +25,8 @@ from shared.merge.registers import lww_write
 from shared.protocol import Op, UnitResolve, UnitStatusChange, UnitUpsert
 
 
-class UnitEvent(BaseModel):
+@dataclass(slots=True)
+class UnitEvent:
     status: UnitStatus
     incident_id: str | None
     event_ms: int
@@ -51,6 +54,18 @@ class UnitState(BaseModel):
 
     def view(self) -> Unit:
         return unit_view(self)
+
+    @cached_property
+    def dispatch_index(self) -> dict[str, list[tuple[int, str]]]:
+        """Device -> (seq, op id) of its dispatch events, in seq order: a new dispatch is only
+        compared with the ones its author had not seen, not with the unit's whole day.
+        Derived (not stored, not compared); kept up to date by ``apply_unit_op``."""
+        index: dict[str, list[tuple[int, str]]] = {}
+        for event in self.events.values():
+            if _books(event):
+                ref = self.ops[event.by]
+                insort(index.setdefault(ref.device, []), (ref.seq, event.by))
+        return index
 
     def conflict_records(self) -> list[ConflictRecord]:
         return conflict_records(self.ops, self.conflicts, self.resolutions, "unit", self.id)
@@ -81,8 +96,9 @@ def apply_unit_op(state: UnitState, op: Op) -> bool:
             late=body.late,
             by=ref.op,
         )
-        if event.status is UnitStatus.DISPATCHED:
-            _check_double_booking(state, event)
+        if _books(event):
+            _check_double_booking(state, event, ref)
+            insort(state.dispatch_index.setdefault(ref.device, []), (ref.seq, ref.op))
         state.events[ref.op] = event
     elif isinstance(body, UnitResolve):
         _resolve(state, ref, body)
@@ -91,14 +107,28 @@ def apply_unit_op(state: UnitState, op: Op) -> bool:
     return True
 
 
-def _check_double_booking(state: UnitState, event: UnitEvent) -> None:
-    for other in state.events.values():
-        if (
-            other.status is UnitStatus.DISPATCHED
-            and other.keep_incident_id is None
-            and other.incident_id != event.incident_id
-            and state.ops.concurrent(event.by, other.by)
-        ):
+def _books(event: UnitEvent) -> bool:
+    """A dispatch that can double-book the unit (a supervisor's resolution cannot)."""
+    return event.status is UnitStatus.DISPATCHED and event.keep_incident_id is None
+
+
+def _unseen_dispatches(state: UnitState, ref: OpRef) -> Iterator[str]:
+    """Op ids of dispatches the author of ``ref`` had not seen: only those can be concurrent
+    with it (a device's own earlier ops are always seen)."""
+    ops = state.ops
+    for device, dispatches in state.dispatch_index.items():
+        if device == ref.device:
+            continue
+        position = ops.devices[device]
+        seen = ref.ctx[position] if position < len(ref.ctx) else 0
+        for _, op_id in dispatches[bisect_right(dispatches, (seen, "\uffff")) :]:
+            yield op_id
+
+
+def _check_double_booking(state: UnitState, event: UnitEvent, ref: OpRef) -> None:
+    for op_id in list(_unseen_dispatches(state, ref)):
+        other = state.events[op_id]
+        if other.incident_id != event.incident_id and state.ops.concurrent(event.by, other.by):
             raise_conflict(
                 state.conflicts,
                 pair_id(f"double-booked:{state.id}", event.by, other.by),
