@@ -2,7 +2,8 @@
 
 Shared by the sync benchmarks: what is timed is the device's work per page, as the sync client
 does it (decode the JSON that arrived; hold it in a ``PullBatch`` while more pages follow, and
-``LocalStore.apply_page`` the batch once it is full or caught up); what is checked afterwards
+``LocalStore.apply_page`` the batch once it is full or caught up; the cyclic collector held off
+meanwhile, ``mobile_app.sync.collector``); what is checked afterwards
 is that nothing was lost or applied twice and that the store shows exactly what the in-memory
 reference shows.
 """
@@ -18,6 +19,7 @@ from bench.pages import decode_page
 from bench.timing import Stopwatch
 from mobile_app.store import LocalStore
 from mobile_app.sync.batching import PullBatch
+from mobile_app.sync.collector import collector_paused
 from shared.merge import Replica
 
 
@@ -55,12 +57,13 @@ def ingest_side_by_side(
         for name in names if index % 2 == 0 else names[::-1]:
             watch = watches[name]
             started = time.process_time()
-            with watch.phase("decode"):
-                page = decode_page(data)  # every device decodes its own copy
-            ready = held[name].add(page) or index == len(pages) - 1
-            with watch.phase("merge"):
-                batch = held[name].take() if ready else None
-                merged = stores[name].apply_page(batch) if batch is not None else None
+            with collector_paused():  # as the sync client holds it for a page
+                with watch.phase("decode"):
+                    page = decode_page(data)  # every device decodes its own copy
+                ready = held[name].add(page) or index == len(pages) - 1
+                with watch.phase("merge"):
+                    batch = held[name].take() if ready else None
+                    merged = stores[name].apply_page(batch) if batch is not None else None
             cpu[name] += time.process_time() - started
             if merged is not None:
                 counts[name][0] += merged.applied

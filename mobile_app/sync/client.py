@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from mobile_app.store import SnapshotProgress, StorageFailed
 from mobile_app.sync.batching import PullBatch
+from mobile_app.sync.collector import collector_paused
 from mobile_app.sync.errors import (
     DeviceRevoked,
     Offline,
@@ -202,11 +203,12 @@ class SyncClient:
         return batch, response
 
     def _take(self, content: bytes, rtt_ms: int) -> SyncResponse:
-        response = SyncResponse.model_validate_json(content)
-        self.store.observe_server_time(response.pull.server_time_ms, rtt_ms)
-        self.store.ack(response.push.last_seq)
-        if self._held.add(response.pull):
-            self._merge_held_now()
+        with collector_paused():
+            response = SyncResponse.model_validate_json(content)
+            self.store.observe_server_time(response.pull.server_time_ms, rtt_ms)
+            self.store.ack(response.push.last_seq)
+            if self._held.add(response.pull):
+                self._merge_held_now()
         return response
 
     async def _merge_held(self) -> None:
@@ -216,7 +218,8 @@ class SyncClient:
     def _merge_held_now(self) -> None:
         page = self._held.take()
         if page is not None:
-            merged = self.store.apply_page(page)
+            with collector_paused():
+                merged = self.store.apply_page(page)
             self._refused.extend(merged.refused)
             for listener in self.merge_listeners:
                 listener(page)
