@@ -41,7 +41,7 @@ from mobile_app.sync.errors import (
 )
 from mobile_app.sync.port import Replicating
 from mobile_app.sync.replies import from_the_server
-from mobile_app.sync.snapshots import read_page
+from mobile_app.sync.snapshots import StatesPage, read_page
 from shared import api
 from shared.api import LoginRequest, RefreshRequest, TokenPair
 from shared.protocol import (
@@ -279,7 +279,7 @@ class SyncClient:
                     raise Refused(f"snapshot refused (HTTP {reply.status_code})")
                 await self._recover(reply, 0)
                 continue
-            page = read_page(reply.content)
+            page = await asyncio.to_thread(_read_snapshot_page, reply.content)
             if first_cursor is None:
                 first_cursor = page.cursor
             reached = SnapshotProgress(first_cursor, page.next_after)
@@ -390,3 +390,10 @@ class SyncClient:
                         event = ""
         except (httpx.TransportError, httpx.DecodingError) as cut:
             raise Offline(f"{type(cut).__name__}: {cut}") from cut
+
+
+def _read_snapshot_page(content: bytes) -> StatesPage:
+    """Decode a snapshot page off the event loop (hundreds of merged states: long enough to
+    hold up a dispatcher's tap), with the collector held off like a pulled batch."""
+    with collector_paused():
+        return read_page(content)
