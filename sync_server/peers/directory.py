@@ -6,14 +6,14 @@ Merge rules (pure, the same whichever side applies them):
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
 - a role is the one an administrator set last (``role_changed_ms``, ties broken by the role);
 - so is the authenticator app (``totp_changed_ms``): a phone replaced at one site is replaced
-  at every site, and a code is asked for wherever the account signs in;
+  at every site, and a code is asked for wherever the account signs in; of that app's codes,
+  the newest used at either site counts as used at both (a code works once, anywhere);
 - otherwise two copies of one account differ only if it was created at both sites during a
   split, or one site re-hashed the password at a new cost: the earlier-created copy wins, ties
   broken by the hash (then the display name), so both sites pick the same one (every
   kept hash checks the password).
 
-A device's applied seq, pull cursor, logon failure counters and used one-time code steps are
-per server: never merged.
+A device's applied seq, pull cursor and logon failure counters are per server: never merged.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
     winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.display_name))
     latest_role = max(local, peer, key=lambda u: (u.role_changed_ms, u.role))
     latest_app = max(local, peer, key=lambda u: (u.totp_changed_ms, u.totp_secret or ""))
+    same_app = [u for u in (local, peer) if u.totp_secret == latest_app.totp_secret]
     return winner.model_copy(
         update={
             "active": local.active and peer.active,
@@ -47,6 +48,7 @@ def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
             "role_changed_ms": latest_role.role_changed_ms,
             "totp_secret": latest_app.totp_secret,
             "totp_changed_ms": latest_app.totp_changed_ms,
+            "totp_last_step": max(u.totp_last_step for u in same_app),
         }
     )
 
@@ -128,7 +130,7 @@ def _merge_user(
     if row is None:
         row = UserRow(username=peer.username, role=peer.role, password_hash=peer.password_hash)
         changes.users += 1
-    for name, value in merged.model_dump(exclude={"totp_secret"}).items():
+    for name, value in merged.model_dump(exclude={"totp_secret", "totp_last_step"}).items():
         setattr(row, name, value)
     if local is None or merged.totp_secret != local.totp_secret:
         secret = merged.totp_secret
@@ -137,8 +139,13 @@ def _merge_user(
             if secret is None
             else authenticator.seal(sealer, row.username, totp.secret_from_text(secret))
         )
-        row.totp_last_step = 0
-    session.add(row)
+        row.totp_last_step = merged.totp_last_step
+        session.add(row)
+    else:
+        session.add(row)
+        session.flush()
+        # Only ever forward, in one statement: a code accepted here meanwhile stays used.
+        users.use_code_step(session, row.username, merged.totp_last_step)
 
 
 def merge_devices(

@@ -29,6 +29,9 @@ class PeerUser(_Msg):
     #: own key.  None: the account signs in with its password alone.
     totp_secret: str | None = None
     totp_changed_ms: int = 0
+    #: The newest code step used at that site, so a code used at one site is refused at
+    #: the others too once they have heard (within a replication interval).
+    totp_last_step: int = 0
 
 
 class PeerDevice(_Msg):

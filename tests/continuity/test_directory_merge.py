@@ -21,6 +21,7 @@ _users = st.builds(
     created_ms=st.integers(0, 3),
     totp_secret=st.sampled_from([None, "JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU"]),
     totp_changed_ms=st.integers(0, 3),
+    totp_last_step=st.integers(0, 3),
 )
 _devices = st.builds(
     PeerDevice,
@@ -67,6 +68,8 @@ def test_the_authenticator_app_set_up_last_is_asked_for_at_both_sites(
         u.totp_secret for u in (here, there) if u.totp_changed_ms == later
     }
     assert merged_user(merged, here) == merged_user(merged, there) == merged
+    same_app = [u.totp_last_step for u in (here, there) if u.totp_secret == merged.totp_secret]
+    assert merged.totp_last_step == max(same_app), "a code used at either site is used at both"
 
 
 @given(_devices, _devices)

@@ -1,7 +1,7 @@
 """The second factor holds at every site: an account given an authenticator app at one center
 needs its code at the standby too (a standby that took the password alone would be the way
 around it), and a phone replaced at either site during a split is the one both sites ask for
-once they reconcile."""
+once they reconcile.  A code works once, whichever site it was typed at."""
 
 from __future__ import annotations
 
@@ -47,3 +47,20 @@ def test_a_phone_replaced_at_the_standby_during_a_split_is_the_one_both_sites_as
     with pytest.raises(RuntimeError, match="wrong or already used one-time code"):
         primary.enroll("bob", PASSWORD, "bob's tablet", otp=old_phone.code())
     assert primary.enroll("bob", PASSWORD, "bob's tablet", otp=new_phone.code())
+
+
+def test_a_code_used_at_one_site_is_refused_at_the_other(sites: Sites):
+    add_staff(sites)
+    phone = PhoneApp(sites.primary.server.set_up_authenticator("alice"))
+    _replicated(sites, "alice")
+    code = phone.code()
+    assert sites.primary.server.enroll("alice", PASSWORD, "alice's tablet", otp=code)
+    views.wait_until(
+        lambda: (
+            views.code_step_used_at(sites.standby, "alice")
+            == views.code_step_used_at(sites.primary, "alice")
+        ),
+        "the used code to reach the standby",
+    )
+    with pytest.raises(RuntimeError, match="wrong or already used one-time code"):
+        sites.standby.server.enroll("alice", PASSWORD, "a copied code", otp=code)

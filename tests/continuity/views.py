@@ -61,6 +61,14 @@ def authenticator_set_at(site: Site, username: str) -> int | None:
         return None if user is None or user.totp is None else user.totp_changed_ms
 
 
+def code_step_used_at(site: Site, username: str) -> int:
+    """The newest one-time code step this site counts as used for the account."""
+    ctx = site.context()
+    with ctx.db.read() as session:
+        user = session.get(UserRow, username)
+        return 0 if user is None else user.totp_last_step
+
+
 def device(site: Site, device_id: str) -> DeviceRow | None:
     ctx = site.context()
     with ctx.db.read() as session:
