@@ -119,14 +119,46 @@ class DirectoryChanges:
         )
 
 
+def account_changes(local: PeerUser | None, merged: PeerUser) -> list[tuple[str, str]]:
+    """The privileged acts a merge brings to this site, as (event type, detail) for its audit
+    log: an account, a role change, a withdrawal, an authenticator app set up elsewhere."""
+    name = merged.username
+    if local is None:
+        return [("user.create", f"created {name!r} as {merged.role}")]
+    found = []
+    if merged.role != local.role:
+        found.append(("user.role", f"{name!r}: {local.role} -> {merged.role}"))
+    if local.active and not merged.active:
+        found.append(("user.disable", f"disabled {name!r}"))
+    if merged.totp_secret != local.totp_secret and merged.totp_secret is not None:
+        found.append(("user.mfa", f"new authenticator app for {name!r}"))
+    return found
+
+
 def _merge_user(
-    session: Session, sealer: Sealer, peer: PeerUser, changes: DirectoryChanges
+    session: Session,
+    sealer: Sealer,
+    peer: PeerUser,
+    changes: DirectoryChanges,
+    *,
+    peer_id: str,
+    now_ms: int,
 ) -> None:
     row = users.get(session, peer.username)
     local = None if row is None else user_of(row, sealer)
     merged = merged_user(local, peer)
     if merged == local:
         return
+    for event_type, detail in account_changes(local, merged):
+        audit.record(
+            session,
+            component="peers",
+            event_type=event_type,
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now_ms,
+            device_id=peer_id,  # who acted is in that site's own audit log
+            detail=f"{detail}, replicated from peer {peer_id}",
+        )
     if row is None:
         row = UserRow(username=peer.username, role=peer.role, password_hash=peer.password_hash)
         changes.users += 1
@@ -188,7 +220,7 @@ def merge_directory(
 ) -> DirectoryChanges:
     changes = DirectoryChanges()
     for user in directory.users:
-        _merge_user(session, sealer, user, changes)
+        _merge_user(session, sealer, user, changes, peer_id=directory.server_id, now_ms=now_ms)
     session.flush()
     merge_devices(session, directory.devices, changes, peer_id=directory.server_id, now_ms=now_ms)
     for logon in directory.logons:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.peers.directory import merged_device, merged_user
+from sync_server.peers.directory import account_changes, merged_device, merged_user
 from sync_server.peers.messages import PeerDevice, PeerUser
 
 _users = st.builds(
@@ -102,3 +102,25 @@ def test_an_account_or_tablet_only_one_site_knows_is_taken_as_it_is():
     )
     assert merged_user(None, user) == user
     assert merged_device(None, device) == device
+
+
+def test_what_a_merge_brings_is_named_for_the_audit_log():
+    before = PeerUser(
+        username="dana",
+        role="dispatcher",
+        display_name="",
+        password_hash="$argon2id$x",
+        active=True,
+        created_ms=5,
+    )
+    after = before.model_copy(
+        update={"role": "supervisor", "active": False, "totp_secret": "JBSWY3DPEHPK3PXP"}
+    )
+    assert account_changes(None, before) == [("user.create", "created 'dana' as dispatcher")]
+    assert account_changes(before, after) == [
+        ("user.role", "'dana': dispatcher -> supervisor"),
+        ("user.disable", "disabled 'dana'"),
+        ("user.mfa", "new authenticator app for 'dana'"),
+    ]
+    used_a_code = before.model_copy(update={"totp_last_step": 9})
+    assert account_changes(before, used_a_code) == [], "a sign-in is not a privileged act"

@@ -31,6 +31,8 @@ def test_an_authenticator_set_up_at_the_primary_is_asked_for_at_the_standby(site
     with pytest.raises(RuntimeError, match="6-digit code"):
         standby.enroll("alice", PASSWORD, "tablet at the backup site")
     assert standby.enroll("alice", PASSWORD, "tablet at the backup site", otp=phone.code())
+    [replicated] = views.audit(sites.standby, "user.mfa")
+    assert replicated.detail == "new authenticator app for 'alice', replicated from peer primary"
 
 
 def test_a_phone_replaced_at_the_standby_during_a_split_is_the_one_both_sites_ask_for(
