@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("password", "Password", {"password": True, "can_reveal_password": True}),
     (
         "otp",
-        "Code from your authenticator app, if your account has one",
+        "Authenticator code, if you use one",
         {"keyboard_type": ft.KeyboardType.NUMBER},
     ),
     ("device_name", "Name of this device", {}),

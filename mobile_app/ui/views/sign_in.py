@@ -39,14 +39,13 @@ class SignInRow:
             expand=True,
         )
         self.code = ft.TextField(
-            label="Code (authenticator)",
+            label="Authenticator code",
             keyboard_type=ft.KeyboardType.NUMBER,
             text_size=TEXT,
             filled=True,
             bgcolor=ft.Colors.WHITE,
             color=ft.Colors.BLACK,
             on_submit=self._submit,
-            width=150,
         )
         self.message = ft.Text("", size=SMALL, color=ft.Colors.WHITE, weight=ft.FontWeight.BOLD)
         self.message_line = tag("sign-in-message", self.message)
@@ -55,13 +54,20 @@ class SignInRow:
             "sign-in",
             ft.Column(
                 [
-                    ft.Row(
+                    # One line on a tablet; on a phone the password gets a line of its own.
+                    ft.ResponsiveRow(
                         [
-                            tag("sign-in-password", self.password),
-                            tag("sign-in-code", self.code),
-                            button("Sign in", self._submit, identifier="sign-in-submit"),
+                            _cell(tag("sign-in-password", self.password), xs=12, md=6),
+                            _cell(tag("sign-in-code", self.code), xs=7, md=3),
+                            _cell(
+                                button("Sign in", self._submit, identifier="sign-in-submit"),
+                                xs=5,
+                                md=3,
+                            ),
                         ],
                         vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                        spacing=8,
+                        run_spacing=8,
                     ),
                     self.message_line,
                 ],
@@ -103,3 +109,8 @@ class SignInRow:
     def _say(self, words: str | None) -> None:
         self.message.value = words or ""
         self.message_line.visible = words is not None
+
+
+def _cell(control: ft.Control, *, xs: int, md: int) -> ft.Control:
+    control.col = {"xs": xs, "md": md}
+    return control
