@@ -113,15 +113,24 @@ class ResolveRequest(_Msg):
     comment: Annotated[str, StringConstraints(max_length=4000)] = ""
 
 
+NewPasswordText = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
 class NewUser(_Msg):
     username: UserId
-    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    password: NewPasswordText
     role: Role
     display_name: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
 class RoleChange(_Msg):
     role: Role
+
+
+class PasswordReset(_Msg):
+    """An administrator's new password for an account (a forgotten or exposed one)."""
+
+    password: NewPasswordText
 
 
 class EntitySnapshot(_Msg):

@@ -1,5 +1,5 @@
 """Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|set-role|
-disable-user|mfa-setup|serve|peer-sync|report``.
+disable-user|reset-password|mfa-setup|serve|peer-sync|report``.
 
 Configuration comes from the ``DA_*`` environment (see ``settings.py``); ``--database-url``
 overrides ``DA_DATABASE_URL``.  Passwords are read from ``--password-stdin``, from
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         "disable-user", help="withdraw an account for good (no sign-in or sync at any site)"
     )
     disable.add_argument("username")
+    reset = commands.add_parser(
+        "reset-password", help="a new password for a user; their sessions end everywhere"
+    )
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password line")
     mfa = commands.add_parser(
         "mfa-setup",
         help="give a user a new authenticator app (a one-time code at every sign-in)",
@@ -202,6 +207,16 @@ def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
                 ctx, args.username, by=_console_user(), device_id=None, component="cli"
             )
             print(f"disabled {user.username}")
+        elif args.command == "reset-password":
+            user = admin.reset_password(
+                ctx,
+                args.username,
+                _password(args),
+                by=_console_user(),
+                device_id=None,
+                component="cli",
+            )
+            print(f"new password for {user.username}; their devices will ask for it")
         elif args.command == "mfa-setup":
             setup = admin.set_up_authenticator(
                 ctx, args.username, by=_console_user(), device_id=None, component="cli"

@@ -18,6 +18,7 @@ router = APIRouter(tags=["admin"])
 UNLOCK = f"{api.USERS}/{{username}}/unlock"
 DISABLE = f"{api.USERS}/{{username}}/disable"
 ROLE = f"{api.USERS}/{{username}}/role"
+PASSWORD = f"{api.USERS}/{{username}}/password"
 _COMMON = (401, 403, 410, 422)
 
 
@@ -44,6 +45,16 @@ def set_role(
 ) -> UserOut:
     """Give an account another role; it applies at the account's next request."""
     return admin.set_role(ctx, username, change.role, by=caller.user_id, device_id=caller.device_id)
+
+
+@router.post(PASSWORD, response_model=UserOut, responses=responses(*_COMMON, 404))
+def reset_password(
+    username: Annotated[UserId, Path()], reset: api.PasswordReset, ctx: Ctx, caller: Admin
+) -> UserOut:
+    """A new password for an account; every session of it ends (its tablets ask again)."""
+    return admin.reset_password(
+        ctx, username, reset.password, by=caller.user_id, device_id=caller.device_id
+    )
 
 
 @router.post(DISABLE, response_model=UserOut, responses=responses(*_COMMON, 404))

@@ -1,7 +1,8 @@
 """Who is calling: the bearer token checked against the current user and device rows.
 
 The token's signature and expiry come first; then the device must still be enrolled and not
-revoked (a revoked device is told to wipe, and that order is audited) and the user active.
+revoked (a revoked device is told to wipe, and that order is audited) and the user active,
+with no password reset since the token was issued.
 The role is read from the user row, so a role change applies at once.
 """
 
@@ -61,8 +62,11 @@ def authenticate(ctx: Context, authorization: str | None) -> Principal:
         revoked = device is not None and device.revoked
         role = Role(user.role) if user is not None else None
         active = user is not None and user.active
+        reset_since = user is not None and user.password_changed_ms > claims.issued_ms
     if revoked:
         raise wipe_order(ctx, claims.device_id, claims.user_id, "auth")
     if device is None or role is None or not active:
         raise Refused(ErrorCode.UNAUTHORIZED, "this session's user or device no longer exists")
+    if reset_since:
+        raise Refused(ErrorCode.UNAUTHORIZED, "the password was reset: sign in again")
     return Principal(claims.user_id, claims.device_id, role, claims.expires_ms)

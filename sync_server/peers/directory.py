@@ -5,6 +5,8 @@ Merge rules (pure, the same whichever side applies them):
 - a user or device unknown here is added;
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
 - a role is the one an administrator set last (``role_changed_ms``, ties broken by the role);
+- so is the password an administrator reset last (``password_changed_ms``), and taking a
+  reset ends the account's sessions at this site too;
 - so is the authenticator app (``totp_changed_ms``): a phone replaced at one site is replaced
   at every site, and a code is asked for wherever the account signs in; of that app's codes,
   the newest used at either site counts as used at both (a code works once, anywhere);
@@ -38,12 +40,18 @@ def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
     if local is None:
         return peer
     winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.display_name))
+    if local.password_changed_ms != peer.password_changed_ms:
+        password = max(local, peer, key=lambda u: u.password_changed_ms)
+    else:
+        password = winner
     latest_role = max(local, peer, key=lambda u: (u.role_changed_ms, u.role))
     latest_app = max(local, peer, key=lambda u: (u.totp_changed_ms, u.totp_secret or ""))
     same_app = [u for u in (local, peer) if u.totp_secret == latest_app.totp_secret]
     return winner.model_copy(
         update={
             "active": local.active and peer.active,
+            "password_hash": password.password_hash,
+            "password_changed_ms": password.password_changed_ms,
             "role": latest_role.role,
             "role_changed_ms": latest_role.role_changed_ms,
             "totp_secret": latest_app.totp_secret,
@@ -121,7 +129,8 @@ class DirectoryChanges:
 
 def account_changes(local: PeerUser | None, merged: PeerUser) -> list[tuple[str, str]]:
     """The privileged acts a merge brings to this site, as (event type, detail) for its audit
-    log: an account, a role change, a withdrawal, an authenticator app set up elsewhere."""
+    log: an account, a role change, a withdrawal, a password reset, an authenticator app set
+    up elsewhere."""
     name = merged.username
     if local is None:
         return [("user.create", f"created {name!r} as {merged.role}")]
@@ -130,6 +139,8 @@ def account_changes(local: PeerUser | None, merged: PeerUser) -> list[tuple[str,
         found.append(("user.role", f"{name!r}: {local.role} -> {merged.role}"))
     if local.active and not merged.active:
         found.append(("user.disable", f"disabled {name!r}"))
+    if merged.password_changed_ms > local.password_changed_ms:
+        found.append(("user.password", f"new password for {name!r}"))
     if merged.totp_secret != local.totp_secret and merged.totp_secret is not None:
         found.append(("user.mfa", f"new authenticator app for {name!r}"))
     return found
@@ -162,6 +173,8 @@ def _merge_user(
     if row is None:
         row = UserRow(username=peer.username, role=peer.role, password_hash=peer.password_hash)
         changes.users += 1
+    if local is not None and merged.password_changed_ms > local.password_changed_ms:
+        users.end_sessions(session, merged.username)  # reset elsewhere: sign in again here too
     for name, value in merged.model_dump(exclude={"totp_secret", "totp_last_step"}).items():
         setattr(row, name, value)
     if local is None or merged.totp_secret != local.totp_secret:

@@ -23,6 +23,7 @@ class PeerUser(_Msg):
     role_changed_ms: int = 0
     display_name: str
     password_hash: str
+    password_changed_ms: int = 0
     active: bool
     created_ms: int
     #: The authenticator secret (base32), opened for the trip: each site seals it under its

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from shared.api import NewUser, Role
+from shared.api import NewUser, PasswordReset, Role
 from shared.domain import AuditOutcome
 from shared.protocol import ErrorCode
 from sync_server.auth import authenticator
@@ -206,6 +206,31 @@ def disable_user(
 
     return _change_user(
         ctx, username, "user.disable", disable, by=by, device_id=device_id, component=component
+    )
+
+
+def reset_password(
+    ctx: Context,
+    username: str,
+    password: str,
+    *,
+    by: str | None,
+    device_id: str | None,
+    component: str = "admin",
+) -> UserOut:
+    """Give an account a new password (forgotten, or possibly seen by someone else): the old
+    one stops working, a lockout is lifted, and every session of the account ends, at this
+    site at once and at the others when they hear of it; its tablets ask for the new
+    password, keeping their work meanwhile.  Between sites the latest reset wins."""
+    password_hash = ctx.hasher.hash(PasswordReset(password=password).password)  # length rule
+
+    def reset(session: Session, row: UserRow, now_ms: int) -> str:
+        users.reset_password(session, row, password_hash, now_ms=now_ms)
+        ended = users.end_sessions(session, row.username)
+        return f"new password for {username!r}; {ended} open session(s) ended"
+
+    return _change_user(
+        ctx, username, "user.password", reset, by=by, device_id=device_id, component=component
     )
 
 

@@ -25,6 +25,11 @@ class UserRow(SQLModel, table=True):
     )
     display_name: str = Field(default="", max_length=64)
     password_hash: str = Field(max_length=512)
+    #: When an administrator last reset the password (0: as created); the later reset wins
+    #: between sites, and access tokens issued before it are refused.
+    password_changed_ms: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
     active: bool = True
     #: The authenticator app's secret, sealed (``auth.authenticator``); None: password only.
     totp: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

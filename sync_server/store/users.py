@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from shared.api import Role
-from sync_server.store.tables import UserRow
+from sync_server.store.tables import RefreshTokenRow, UserRow
 
 
 def get(session: Session, username: str) -> UserRow | None:
@@ -79,6 +79,20 @@ def deactivate(session: Session, row: UserRow) -> None:
 def set_password_hash(session: Session, row: UserRow, password_hash: str) -> None:
     row.password_hash = password_hash
     session.add(row)
+
+
+def reset_password(session: Session, row: UserRow, password_hash: str, *, now_ms: int) -> None:
+    """A new password set by an administrator; a lockout on the old one is lifted."""
+    row.password_hash = password_hash
+    row.password_changed_ms = now_ms
+    clear_failures(session, row)
+
+
+def end_sessions(session: Session, username: str) -> int:
+    """Forget every refresh token of the account at this site: each of its devices must sign
+    in again (its work stays on it meanwhile).  Returns how many were open."""
+    done = session.execute(delete(RefreshTokenRow).where(col(RefreshTokenRow.user_id) == username))
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def set_totp(session: Session, row: UserRow, sealed: bytes, *, now_ms: int) -> None:

@@ -17,6 +17,7 @@ _users = st.builds(
     role_changed_ms=st.integers(0, 3),
     display_name=st.sampled_from(["", "Alice", "A. Smith"]),
     password_hash=st.sampled_from(["$argon2id$a", "$argon2id$b"]),
+    password_changed_ms=st.integers(0, 3),
     active=st.booleans(),
     created_ms=st.integers(0, 3),
     totp_secret=st.sampled_from([None, "JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU"]),
@@ -54,6 +55,17 @@ def test_the_role_an_administrator_set_last_is_the_role_at_both_sites(
     later = max(here.role_changed_ms, there.role_changed_ms)
     assert merged.role_changed_ms == later
     assert merged.role in {u.role for u in (here, there) if u.role_changed_ms == later}
+
+
+@given(_users, _users)
+def test_the_password_an_administrator_reset_last_is_the_password_at_both_sites(
+    here: PeerUser, there: PeerUser
+):
+    merged = merged_user(here, there)
+    later = max(here.password_changed_ms, there.password_changed_ms)
+    assert merged.password_changed_ms == later
+    reset = {u.password_hash for u in (here, there) if u.password_changed_ms == later}
+    assert merged.password_hash in reset
 
 
 @given(_users, _users)
@@ -114,12 +126,18 @@ def test_what_a_merge_brings_is_named_for_the_audit_log():
         created_ms=5,
     )
     after = before.model_copy(
-        update={"role": "supervisor", "active": False, "totp_secret": "JBSWY3DPEHPK3PXP"}
+        update={
+            "role": "supervisor",
+            "active": False,
+            "password_changed_ms": 9,
+            "totp_secret": "JBSWY3DPEHPK3PXP",
+        }
     )
     assert account_changes(None, before) == [("user.create", "created 'dana' as dispatcher")]
     assert account_changes(before, after) == [
         ("user.role", "'dana': dispatcher -> supervisor"),
         ("user.disable", "disabled 'dana'"),
+        ("user.password", "new password for 'dana'"),
         ("user.mfa", "new authenticator app for 'dana'"),
     ]
     used_a_code = before.model_copy(update={"totp_last_step": 9})

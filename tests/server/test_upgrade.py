@@ -26,13 +26,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
 
 
+_ADDED_TO_USERS = (
+    "role_changed_ms",
+    "password_changed_ms",
+    "totp",
+    "totp_changed_ms",
+    "totp_last_step",
+)
+
+
 def _as_an_older_server_left_it(url: str) -> None:
     """The current tables without the columns later versions added, holding a user."""
     db = Database(url)
     try:
         db.create_all()
         with db.engine.begin() as conn:
-            for column in ("role_changed_ms", "totp", "totp_changed_ms", "totp_last_step"):
+            for column in _ADDED_TO_USERS:
                 conn.execute(text(f"ALTER TABLE da_user DROP COLUMN {column}"))
             conn.execute(text("ALTER TABLE da_change DROP COLUMN refused"))
             conn.execute(
@@ -56,12 +65,13 @@ def test_an_older_database_gains_the_new_columns_and_keeps_its_users(database_ur
             found = inspect(conn)
             users = {c["name"] for c in found.get_columns("da_user")}
             changes = {c["name"] for c in found.get_columns("da_change")}
-        assert {"role_changed_ms", "totp", "totp_changed_ms", "totp_last_step"} <= users
+        assert set(_ADDED_TO_USERS) <= users
         assert "refused" in changes
         dana = next(u for u in admin.list_users(ctx) if u.username == "dana")
         assert (dana.role, dana.display_name, dana.active) == (Role.DISPATCHER, "Dana", True)
         assert not dana.authenticator, "an account from before signs in as it did"
         admin.set_up_authenticator(ctx, "dana", by=None, device_id=None)
+        admin.reset_password(ctx, "dana", "a brand new passphrase", by=None, device_id=None)
 
         promoted = admin.set_role(ctx, "dana", Role.SUPERVISOR, by=None, device_id=None)
         admin.create_user(

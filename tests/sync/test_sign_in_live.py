@@ -189,3 +189,24 @@ async def _until(
     while not condition(scheduler.status):
         assert time.monotonic() < deadline, f"never happened: {scheduler.status}"
         await asyncio.sleep(0.02)
+
+
+def test_after_it_resets_the_password_the_tablet_asks_for_the_new_one_and_sends_its_work(
+    hourly, tmp_path
+):
+    hourly.add_user("rita", PASSWORD, Role.DISPATCHER)
+    tablet = enroll_device(hourly, tmp_path, "tablet-rita", "rita")
+    new = "a brand new passphrase"
+    done = hourly.cli("reset-password", "rita", "--password-stdin", stdin=new + "\n")
+    assert done.returncode == 0, done.stderr
+    taken = tablet.store.create_incident(CALL, 2)
+
+    with pytest.raises(SignInRequired):
+        tablet.sync()
+    with pytest.raises(SignInRefused, match="wrong username or password"):
+        _sign_in(tablet, PASSWORD)
+    _sign_in(tablet, new)
+    tablet.sync()
+
+    assert tablet.store.pending_count() == 0, f"{taken.op_id} reached the server"
+    tablet.store.lock()
