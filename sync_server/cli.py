@@ -1,5 +1,5 @@
-"""Admin console: ``python -m sync_server init|create-user|enroll|revoke|unlock|set-role|
-disable-user|reset-password|mfa-setup|serve|peer-sync|report``.
+"""Admin console: ``python -m sync_server init|create-user|list-users|list-devices|enroll|revoke|
+unlock|set-role|disable-user|reset-password|mfa-setup|serve|peer-sync|report``.
 
 Configuration comes from the ``DA_*`` environment (see ``settings.py``); ``--database-url``
 overrides ``DA_DATABASE_URL``.  Passwords are read from ``--password-stdin``, from
@@ -25,6 +25,7 @@ from shared.reports import plot_processing
 from sync_server.context import Context
 from sync_server.errors import Refused
 from sync_server.keys import create_key_file
+from sync_server.listing import devices_table, users_table
 from sync_server.peers.cli import peer_sync
 from sync_server.service import admin, reports
 from sync_server.settings import Settings, SettingsError
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     enroll.add_argument("--name", required=True, help="device name, e.g. 'Tablet 3'")
     revoke = commands.add_parser("revoke", help="revoke a device (it will be told to wipe)")
     revoke.add_argument("device_id")
+    commands.add_parser("list-users", help="accounts: role, authenticator, disabled, locked")
+    commands.add_parser("list-devices", help="devices with their ids (for revoke) and last contact")
     unlock = commands.add_parser("unlock", help="lift a logon lockout")
     unlock.add_argument("username")
     role = commands.add_parser("set-role", help="give a user another role")
@@ -189,6 +192,10 @@ def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
                 ctx, args.device_id, by=None, by_device=None, component="cli"
             )
             print(f"revoked {device.device_id}")
+        elif args.command == "list-users":
+            print(users_table(admin.list_users(ctx)))
+        elif args.command == "list-devices":
+            print(devices_table(admin.list_devices(ctx)))
         elif args.command == "unlock":
             user = admin.unlock_user(ctx, args.username, by=None, device_id=None, component="cli")
             print(f"unlocked {user.username}")

@@ -15,6 +15,7 @@ from shared.reports.nfpa1225 import (
     response_report,
 )
 from shared.reports.render import (
+    format_time,
     plot_processing,
     render_processing,
     render_response,
@@ -29,6 +30,7 @@ __all__ = [
     "ProcessingReport",
     "ResponseReport",
     "Window",
+    "format_time",
     "incident_times",
     "percentile",
     "plot_processing",

@@ -28,8 +28,11 @@ def format_share(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.1f} %"
 
 
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell; the first column left-aligned, the rest right."""
+def text_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, right_from: int = 1
+) -> str:
+    """Columns padded to their widest cell; those before ``right_from`` left-aligned (labels),
+    the rest right-aligned (figures)."""
     widths = [len(h) for h in headers]
     for row in rows:
         if len(row) != len(headers):
@@ -37,23 +40,25 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
 
     def line(cells: Sequence[str]) -> str:
-        first, *rest = cells
-        padded = [first.ljust(widths[0])]
-        padded += [cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True)]
+        padded = [
+            cell.ljust(width) if column < right_from else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
         return "  ".join(padded).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
-def _time(ms: int | None) -> str:
+def format_time(ms: int | None, missing: str = "...") -> str:
+    """An epoch-ms moment as people read it in a log or a report (UTC, to the minute)."""
     if ms is None:
-        return "..."
+        return missing
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def describe_window(window: Window) -> str:
-    span = f"{_time(window.start_ms)} to {_time(window.end_ms)}"
+    span = f"{format_time(window.start_ms)} to {format_time(window.end_ms)}"
     if window.start_ms is None and window.end_ms is None:
         span = "all time"
     kinds = "all incident types"

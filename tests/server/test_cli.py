@@ -153,3 +153,24 @@ def test_set_role_gives_an_account_another_role(start):
     assert nonsense.returncode == 2 and "chief" in nonsense.stderr
     listed = {u.username: u.role for u in admin.list_users(server.context())}
     assert listed[username] is Role.SUPERVISOR
+
+
+def test_it_finds_a_lost_tablets_id_in_the_device_list_and_sees_every_account(start):
+    server = start()
+    server.add_user("dana", PASSWORD, Role.DISPATCHER)
+    server.add_user("ivan", PASSWORD, Role.ADMIN)
+    lost = server.enroll("dana", PASSWORD, "Engine 3 tablet").device_id
+    server.enroll("dana", PASSWORD, "Spare tablet")
+    server.set_up_authenticator("dana")
+    server.cli("revoke", lost)
+
+    users = server.cli("list-users")
+    devices = server.cli("list-devices")
+
+    assert users.returncode == 0 and devices.returncode == 0, users.stderr + devices.stderr
+    dana = next(line for line in users.stdout.splitlines() if line.startswith("dana"))
+    assert dana.split()[:2] == ["dana", "dispatcher"] and "yes" in dana.split()
+    engine_3 = next(line for line in devices.stdout.splitlines() if "Engine 3 tablet" in line)
+    assert engine_3.startswith(lost) and "REVOKED" in engine_3
+    assert "UTC" in engine_3, "when it was enrolled"
+    assert "Spare tablet" in devices.stdout
