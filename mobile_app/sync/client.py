@@ -104,6 +104,8 @@ class SyncClient:
         #: Called with each pulled batch once it is merged into the store (on a worker thread).
         self.merge_listeners: list[Callable[[PullPage], None]] = []
         self._refused: list[str] = []
+        #: The server lacked changes it had acknowledged; they are queued again to push.
+        self._resend = False
 
     def _learn_sites(self, tokens: TokenPair) -> None:
         """Add the agency's other sites (sent with every sign-in) after the ones known, so a
@@ -168,6 +170,9 @@ class SyncClient:
                     for listener in self.progress_listeners:
                         listener(pulled, response.pull.has_more)
                     if not response.pull.has_more and len(batch) < MAX_BATCH:
+                        if self._resend and held_back is None:
+                            self._resend = False
+                            continue  # push what the server turned out to lack
                         if held_back is not None:
                             raise held_back
                         return RoundResult(pushed, pulled, self.store.cursor, self.server)
@@ -207,6 +212,18 @@ class SyncClient:
             response = SyncResponse.model_validate_json(content)
             self.store.observe_server_time(response.pull.server_time_ms, rtt_ms)
             self.store.ack(response.push.last_seq)
+            if response.push.last_seq < self.store.acked_seq:
+                # The server lacks changes it once acknowledged: it was restored from a
+                # backup, or it is a standby the primary had not copied them to yet.  Only
+                # this device still has them: send them again (its seq check keeps it exact).
+                log.warning(
+                    "the server has this device's changes only up to %d of %d: sending the "
+                    "rest again",
+                    response.push.last_seq,
+                    self.store.acked_seq,
+                )
+                self.store.rewind_ack(response.push.last_seq)
+                self._resend = True
             if self._held.add(response.pull):
                 self._merge_held_now()
         return response

@@ -155,3 +155,26 @@ def test_an_evacuated_center_loses_nothing_and_every_tablet_converges(
         "command moved to the standby site",
         "hydrant at the corner",
     } <= set(notes)
+
+
+def test_a_call_the_standby_never_got_is_sent_again_by_a_tablet_with_nothing_new(
+    sites: Sites, tmp_path: Path
+) -> None:
+    """The link between the sites was down when a call reached the primary; then the primary
+    is lost.  The tablet that took the call has nothing new to send, but it is the only
+    place the call still exists: failing over, it must notice the standby lacks it."""
+    primary, standby = sites.primary, sites.standby
+    add_staff(sites)
+    alice = enroll_tablet(sites, tmp_path, "alice-tablet", "alice")
+    device_id = alice.store.device_id
+    views.wait_until(lambda: views.knows_logon(standby, device_id, "alice"), "alice's tablet")
+    sites.cut()
+    call = alice.store.create_incident(FIRE, 1, "caller trapped, second floor").entity_id
+    assert alice.sync().server == primary.url
+    primary.kill()
+
+    written = _written(alice)
+    assert not written <= set(views.logged(standby)), "the standby never got the call"
+    assert alice.sync().server == standby.url
+    assert written <= set(views.logged(standby))
+    assert call in views.snapshot(standby)["incidents"]  # type: ignore[operator]

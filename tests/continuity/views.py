@@ -11,7 +11,14 @@ from sqlmodel import select
 
 from shared.merge import IncidentState, Replica, UnitState
 from sync_server.store import entities
-from sync_server.store.tables import AuditRow, ChangeRow, ConflictRow, DeviceRow, UserRow
+from sync_server.store.tables import (
+    AuditRow,
+    ChangeRow,
+    ConflictRow,
+    DeviceRow,
+    DeviceUserRow,
+    UserRow,
+)
 from tests.continuity.conftest import Site
 
 OpId = tuple[str, int]
@@ -73,6 +80,13 @@ def device(site: Site, device_id: str) -> DeviceRow | None:
     ctx = site.context()
     with ctx.db.read() as session:
         return session.get(DeviceRow, device_id)
+
+
+def knows_logon(site: Site, device_id: str, user_id: str) -> bool:
+    """The site knows this user signed in on this device (it accepts their ops from it)."""
+    ctx = site.context()
+    with ctx.db.read() as session:
+        return session.get(DeviceUserRow, (device_id, user_id)) is not None
 
 
 def audit(site: Site, event_type: str) -> list[AuditRow]:
