@@ -216,14 +216,12 @@ def login(ctx: Context, request: LoginRequest) -> TokenPair:
     user = _check_credentials(
         ctx, request.username, request.password, request.otp, request.device_id
     )
-    if device is None:
-        raise Refused(
-            ErrorCode.UNAUTHORIZED, f"device {request.device_id} is not enrolled; enroll it first"
-        )
     upgraded = _upgraded_hash(ctx, user, request.password)
     now = ctx.now_ms()
     with ctx.db.write() as session:
         _signed_on(session, user, upgraded)
+        if device is None and devices.get(session, request.device_id) is None:
+            _register_unknown_device(session, request.device_id, user.username, now_ms=now)
         devices.record_logon(session, request.device_id, user.username, now_ms=now)
         pair = issue_pair(ctx, session, user, request.device_id)
         audit.record(
@@ -236,6 +234,29 @@ def login(ctx: Context, request: LoginRequest) -> TokenPair:
             device_id=request.device_id,
         )
     return pair
+
+
+def _register_unknown_device(
+    session: Session, device_id: str, username: str, *, now_ms: int
+) -> None:
+    """A device signing in that this server does not know, though it was enrolled somewhere:
+    a server restored from a backup older than its enrolment, or a standby the primary had not
+    copied it to yet.  Its unsent work, and what the restored server lost, exist only on it;
+    telling it to enroll again would cost them.  The sign-in proved what enrolling proves (the
+    password, and the code where the account has an authenticator), so the id is registered
+    to the account, audited; a revocation made elsewhere still reaches it."""
+    devices.add(session, device_id, username, "registered at sign-in", now_ms=now_ms)
+    audit.record(
+        session,
+        component="auth",
+        event_type="device.enroll",
+        outcome=AuditOutcome.SUCCESS,
+        now_ms=now_ms,
+        user_id=username,
+        device_id=device_id,
+        detail="unknown here (a restored server, or not yet copied from its site); "
+        "registered at sign-in",
+    )
 
 
 def enroll(ctx: Context, request: EnrollRequest) -> EnrollResponse:

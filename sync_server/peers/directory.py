@@ -2,7 +2,7 @@
 
 Merge rules (pure, the same whichever side applies them):
 
-- a user or device unknown here is added;
+- a user or device unknown here is added; a device's enrolment is its earliest copy;
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
 - a role is the one an administrator set last (``role_changed_ms``, ties broken by the role);
 - so is the password an administrator reset last (``password_changed_ms``), and taking a
@@ -11,9 +11,9 @@ Merge rules (pure, the same whichever side applies them):
   at every site, and a code is asked for wherever the account signs in; of that app's codes,
   the newest used at either site counts as used at both (a code works once, anywhere);
 - otherwise two copies of one account differ only if it was created at both sites during a
-  split, or one site re-hashed the password at a new cost: the earlier-created copy wins, ties
-  broken by the hash (then the display name), so both sites pick the same one (every
-  kept hash checks the password).
+  split, or one site re-hashed the password at a new cost: the earlier-created copy's display
+  name and password hash win (ties broken by the name, and by the hash), so both sites pick
+  the same ones (every kept hash checks the password).
 
 A device's applied seq, pull cursor and logon failure counters are per server: never merged.
 """
@@ -39,14 +39,12 @@ log = logging.getLogger(__name__)
 def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
     if local is None:
         return peer
-    winner = min(local, peer, key=lambda u: (u.created_ms, u.password_hash, u.display_name))
-    if local.password_changed_ms != peer.password_changed_ms:
-        password = max(local, peer, key=lambda u: u.password_changed_ms)
-    else:
-        password = winner
+    winner = min(local, peer, key=lambda u: (u.created_ms, u.display_name))
+    password = min(local, peer, key=_password_order)
     latest_role = max(local, peer, key=lambda u: (u.role_changed_ms, u.role))
     latest_app = max(local, peer, key=lambda u: (u.totp_changed_ms, u.totp_secret or ""))
-    same_app = [u for u in (local, peer) if u.totp_secret == latest_app.totp_secret]
+    app = (latest_app.totp_changed_ms, latest_app.totp_secret)
+    same_app = [u for u in (local, peer) if (u.totp_changed_ms, u.totp_secret) == app]
     return winner.model_copy(
         update={
             "active": local.active and peer.active,
@@ -61,11 +59,20 @@ def merged_user(local: PeerUser | None, peer: PeerUser) -> PeerUser:
     )
 
 
+def _password_order(user: PeerUser) -> tuple[int, int, str]:
+    """The latest reset first; never reset, the earliest-created copy's; then the hash."""
+    never_reset = user.password_changed_ms == 0
+    return (-user.password_changed_ms, user.created_ms if never_reset else 0, user.password_hash)
+
+
 def merged_device(local: PeerDevice | None, peer: PeerDevice) -> PeerDevice:
     if local is None:
         return peer
     revoked_at = [t for t in (local.revoked_ms, peer.revoked_ms) if t is not None]
-    return local.model_copy(
+    # Its enrolment is the earliest copy (a site that registered it at a sign-in, not having
+    # heard of it yet, holds a later one), ties broken by the rest: the same at every site.
+    first = min(local, peer, key=lambda d: (d.created_ms, d.user_id, d.name))
+    return first.model_copy(
         update={
             "revoked": local.revoked or peer.revoked,
             "revoked_ms": min(revoked_at) if revoked_at else None,

@@ -28,8 +28,8 @@ _devices = st.builds(
     PeerDevice,
     device_id=st.just("dev-1"),
     user_id=st.just("alice"),
-    name=st.just("Tablet 3"),
-    created_ms=st.just(1),
+    name=st.sampled_from(["Tablet 3", "registered at sign-in"]),
+    created_ms=st.integers(1, 3),
     revoked=st.booleans(),
     revoked_ms=st.one_of(st.none(), st.integers(10, 20)),
 )
@@ -38,6 +38,20 @@ _devices = st.builds(
 @given(_users, _users)
 def test_both_sites_keep_the_same_account(here: PeerUser, there: PeerUser):
     assert merged_user(here, there) == merged_user(there, here)
+
+
+@given(_users, _users, _users)
+def test_the_order_in_which_sites_hear_of_each_other_does_not_matter(
+    a: PeerUser, b: PeerUser, c: PeerUser
+):
+    assert merged_user(merged_user(a, b), c) == merged_user(a, merged_user(b, c))
+
+
+@given(_devices, _devices, _devices)
+def test_the_order_in_which_sites_hear_of_a_tablet_does_not_matter(
+    a: PeerDevice, b: PeerDevice, c: PeerDevice
+):
+    assert merged_device(merged_device(a, b), c) == merged_device(a, merged_device(b, c))
 
 
 @given(_users, _users)
@@ -80,7 +94,10 @@ def test_the_authenticator_app_set_up_last_is_asked_for_at_both_sites(
         u.totp_secret for u in (here, there) if u.totp_changed_ms == later
     }
     assert merged_user(merged, here) == merged_user(merged, there) == merged
-    same_app = [u.totp_last_step for u in (here, there) if u.totp_secret == merged.totp_secret]
+    app = (merged.totp_changed_ms, merged.totp_secret)
+    same_app = [
+        u.totp_last_step for u in (here, there) if (u.totp_changed_ms, u.totp_secret) == app
+    ]
     assert merged.totp_last_step == max(same_app), "a code used at either site is used at both"
 
 
@@ -93,6 +110,7 @@ def test_a_tablet_revoked_at_either_site_stays_revoked_since_the_first_revocatio
     assert merged.revoked == (here.revoked or there.revoked)
     times = [t for t in (here.revoked_ms, there.revoked_ms) if t is not None]
     assert merged.revoked_ms == (min(times) if times else None)
+    assert merged.created_ms == min(here.created_ms, there.created_ms), "its first enrolment"
 
 
 def test_an_account_or_tablet_only_one_site_knows_is_taken_as_it_is():

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from mobile_app.sync.errors import SignInRequired
 from shared.api import Role
 from shared.protocol import IncidentFields
 from sync_server.store.tables import AuditRow
 from sync_server.testing import postgres_schema, sqlite_url, start_server
 from tests.server.client import PASSWORD, Device
-from tests.sync.conftest import enroll_device
+from tests.sync.conftest import enroll_device, run
 
 FIRE = IncidentFields(incident_type="FSTRU", address="1200 Mission St")
 CRASH = IncidentFields(incident_type="MVAINJY", address="Hwy 101 N at Cesar Chavez")
@@ -93,4 +94,42 @@ def test_a_call_sent_after_the_backup_is_not_lost_when_the_server_is_restored_fr
         assert {before, after} <= on_server, "the call sent after the backup is back"
         assert tablet.store.incident(after).exists
         observer.close()
+    tablet.store.lock()
+
+
+def test_a_tablet_enrolled_after_the_backup_signs_in_again_and_keeps_its_work(tmp_path: Path):
+    """The restored server has never heard of a tablet enrolled this morning.  Enrolling it
+    again would start an empty store; instead its sign-in registers it, and its calls (the
+    only copies left) reach the server."""
+    copy = tmp_path / "nightly.db"
+    with start_server(sqlite_url(tmp_path / "live.db"), workdir=tmp_path / "live") as live:
+        live.add_user("alice", PASSWORD, Role.DISPATCHER)
+        assert live.cli("backup", str(copy)).returncode == 0
+        tablet = enroll_device(live, tmp_path, "enrolled-this-morning")
+        call = tablet.store.create_incident(FIRE, 1).entity_id
+        tablet.sync()
+
+    with start_server(sqlite_url(copy), workdir=tmp_path / "restored") as restored:
+        tablet.url = restored.url
+        with pytest.raises(SignInRequired):
+            tablet.sync()
+        client = tablet.client()
+
+        async def sign_in() -> None:
+            try:
+                await client.sign_in(PASSWORD)
+            finally:
+                await client.aclose()
+
+        run(sign_in())
+        tablet.tokens = client.tokens
+        tablet.sync()
+        observer = Device(restored, "alice")
+        assert call in {change.op.entity_id for change in observer.pull_all()}
+        observer.close()
+        with restored.context().db.read() as session:
+            registered = session.exec(
+                select(AuditRow).where(AuditRow.device_id == tablet.store.device_id)
+            ).first()
+        assert registered is not None and "registered at sign-in" in registered.detail
     tablet.store.lock()
