@@ -163,7 +163,11 @@ def _merge_user(
     now_ms: int,
 ) -> None:
     row = users.get(session, peer.username)
-    local = None if row is None else user_of(row, sealer)
+    try:
+        local = None if row is None else user_of(row, sealer)
+    except SealBroken:  # damaged here: the peer's copy, which opens, repairs it
+        log.error("the authenticator of %r is damaged here; taking the peer's", peer.username)
+        local = PeerUser.model_validate(row, from_attributes=True)
     merged = merged_user(local, peer)
     if merged == local:
         return

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from sync_server.auth import authenticator
+from sync_server.store.crypto import SealBroken
+from sync_server.store.tables import UserRow
 from tests.authenticator import PhoneApp
 from tests.continuity import views
 from tests.continuity.conftest import Sites, add_staff
@@ -66,3 +69,29 @@ def test_a_code_used_at_one_site_is_refused_at_the_other(sites: Sites):
     )
     with pytest.raises(RuntimeError, match="wrong or already used one-time code"):
         sites.standby.server.enroll("alice", PASSWORD, "a copied code", otp=code)
+
+
+def test_an_authenticator_damaged_at_one_site_is_repaired_from_the_other(sites: Sites):
+    add_staff(sites)
+    phone = PhoneApp(sites.primary.server.set_up_authenticator("alice"))
+    _replicated(sites, "alice")
+    ctx = sites.standby.context()
+    with ctx.db.write() as session:
+        alice = session.get(UserRow, "alice")
+        assert alice is not None
+        alice.totp = bytes([1]) + bytes(40)  # a damaged disk page
+        session.add(alice)
+    standby = sites.standby.server
+    views.wait_until(lambda: _opens(sites, "alice"), "the peer's copy to repair it")
+    assert standby.enroll("alice", PASSWORD, "tablet at the backup site", otp=phone.code())
+
+
+def _opens(sites: Sites, username: str) -> bool:
+    ctx = sites.standby.context()
+    with ctx.db.read() as session:
+        row = session.get(UserRow, username)
+        assert row is not None
+        try:
+            return authenticator.secret_of(ctx.sealer, row) is not None
+        except SealBroken:
+            return False
