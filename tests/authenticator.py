@@ -16,18 +16,18 @@ class PhoneApp:
     skew_ms: int = 0
 
     def code(self) -> str:
-        return totp.code_at(
-            totp.secret_from_text(self.key), totp.step_at(system_ms() + self.skew_ms)
-        )
+        return self._shown(0)
 
     def next_code(self) -> str:
         """The code after the current one (what the app shows once it has turned over)."""
-        now = totp.step_at(system_ms() + self.skew_ms)
-        return totp.code_at(totp.secret_from_text(self.key), now + 1)
+        return self._shown(1)
 
     def wrong_code(self) -> str:
         """Six digits no step near now shows: a guess that is certainly wrong."""
-        secret = totp.secret_from_text(self.key)
-        now = totp.step_at(system_ms() + self.skew_ms)
-        near = {totp.code_at(secret, step) for step in range(now - 3, now + 4)}
+        near = {self._shown(steps) for steps in range(-3, 4)}
         return next(code for code in ("000000", "111111", "222222", "333333") if code not in near)
+
+    def _shown(self, steps_ahead: int) -> str:
+        """The code this phone shows ``steps_ahead`` steps from its own now."""
+        now = totp.step_at(system_ms() + self.skew_ms)
+        return totp.code_at(totp.secret_from_text(self.key), now + steps_ahead)

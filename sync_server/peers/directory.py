@@ -196,9 +196,8 @@ def _merge_user(
             else authenticator.seal(sealer, row.username, totp.secret_from_text(secret))
         )
         row.totp_last_step = merged.totp_last_step
-        session.add(row)
-    else:
-        session.add(row)
+    session.add(row)
+    if local is not None and merged.totp_secret == local.totp_secret:
         session.flush()
         # Only ever forward, in one statement: a code accepted here meanwhile stays used.
         users.use_code_step(session, row.username, merged.totp_last_step)

@@ -27,26 +27,10 @@ class SignInRow:
     ) -> None:
         self._sign_in = sign_in
         self._touch = touch
-        self.password = ft.TextField(
-            label=f"Password for {account}",
-            password=True,
-            can_reveal_password=True,
-            text_size=TEXT,
-            filled=True,
-            bgcolor=ft.Colors.WHITE,
-            color=ft.Colors.BLACK,
-            on_submit=self._submit,
-            expand=True,
+        self.password = self._field(
+            f"Password for {account}", password=True, can_reveal_password=True
         )
-        self.code = ft.TextField(
-            label="Authenticator code",
-            keyboard_type=ft.KeyboardType.NUMBER,
-            text_size=TEXT,
-            filled=True,
-            bgcolor=ft.Colors.WHITE,
-            color=ft.Colors.BLACK,
-            on_submit=self._submit,
-        )
+        self.code = self._field("Authenticator code", keyboard_type=ft.KeyboardType.NUMBER)
         self.message = ft.Text("", size=SMALL, color=ft.Colors.WHITE, weight=ft.FontWeight.BOLD)
         self.message_line = tag("sign-in-message", self.message)
         self.message_line.visible = False
@@ -75,6 +59,18 @@ class SignInRow:
             ),
         )
         self.control.visible = False
+
+    def _field(self, label: str, **options: Any) -> ft.TextField:
+        """A field readable on the bar's colour; the keyboard's "done" signs in."""
+        return ft.TextField(
+            label=label,
+            text_size=TEXT,
+            filled=True,
+            bgcolor=ft.Colors.WHITE,
+            color=ft.Colors.BLACK,
+            on_submit=self._submit,
+            **options,
+        )
 
     def show(self, wanted: bool) -> None:
         """Shown while the bar asks for a sign-in; hiding it forgets what was typed."""
