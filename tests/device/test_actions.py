@@ -226,7 +226,13 @@ def test_the_database_runs_with_the_settings_the_guarantees_rely_on(tmp_path):
     with engines.writer.connect() as connection:
         pragma = {
             name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-            for name in ("journal_mode", "synchronous", "secure_delete", "foreign_keys")
+            for name in (
+                "journal_mode",
+                "synchronous",
+                "secure_delete",
+                "foreign_keys",
+                "wal_autocheckpoint",
+            )
         }
         busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
     engines.dispose()
@@ -236,8 +242,26 @@ def test_the_database_runs_with_the_settings_the_guarantees_rely_on(tmp_path):
         "synchronous": 2,
         "secure_delete": 1,
         "foreign_keys": 1,
+        "wal_autocheckpoint": db.WAL_CHECKPOINT_PAGES,
     }
     assert busy is not None and busy >= 1000
+
+
+def test_a_dispatchers_writes_pay_a_checkpoint_only_once_the_wal_is_large(store):
+    """SQLite's default copies the WAL into the database (and waits for the disk) at the
+    commit that passes 1000 pages, about one write in a hundred, and then writes the WAL from
+    its start again; the store lets it grow to 4000 pages first."""
+    wal = store.path.with_name(store.path.name + "-wal")
+    with sqlite3.connect(store.path) as observer:
+        page = int(observer.execute("PRAGMA page_size").fetchone()[0])
+    past_default = 32 + 1_500 * (24 + page)  # header + 1500 frames
+    for _ in range(600):  # ~10 pages a write: 150 of them pass the default's 1000 pages
+        _fire(store, address="1 Market St")
+        if wal.stat().st_size > past_default:
+            break
+
+    assert wal.stat().st_size > past_default  # no commit has checkpointed and started over
+    assert db.WAL_CHECKPOINT_PAGES * (24 + page) > past_default
 
 
 def test_after_failover_ops_the_new_server_lacks_are_pushed_again(store):
