@@ -67,6 +67,14 @@ class UnitState(BaseModel):
                 insort(index.setdefault(ref.device, []), (ref.seq, event.by))
         return index
 
+    @cached_property
+    def status_fold(self) -> _Fold:
+        """Every status event folded through the lifecycle, as the headline needs it.  Derived
+        (not stored, not compared); ``apply_unit_op`` extends it while events arrive in time
+        order, as they do from the field, so a one-tap change late in a shift does not fold
+        the whole day again, and drops it otherwise (see ``_extend_fold``)."""
+        return _fold(self, _in_time_order(self))
+
     def conflict_records(self) -> list[ConflictRecord]:
         return conflict_records(self.ops, self.conflicts, self.resolutions, "unit", self.id)
 
@@ -100,8 +108,10 @@ def apply_unit_op(state: UnitState, op: Op) -> bool:
             _check_double_booking(state, event, ref)
             insort(state.dispatch_index.setdefault(ref.device, []), (ref.seq, ref.op))
         state.events[ref.op] = event
+        _extend_fold(state, event)
     elif isinstance(body, UnitResolve):
         _resolve(state, ref, body)
+        state.__dict__.pop("status_fold", None)  # a resolution re-reads earlier events
     else:  # pragma: no cover - the replica routes incident ops elsewhere
         raise TypeError(f"{body.kind} is not a unit operation")
     return True
@@ -176,6 +186,9 @@ def _drops_for(state: UnitState, event: UnitEvent) -> tuple[str, ...]:
     return tuple(sorted(dropped))
 
 
+_OrderKey = tuple[int, tuple[str, str, int]]
+
+
 @dataclass
 class _Fold:
     status: UnitStatus = UnitStatus.AVAILABLE
@@ -183,6 +196,11 @@ class _Fold:
     incident_id: str | None = None
     assignments: dict[str, dict[str, object]] = field(default_factory=dict)
     anomalies: list[str] = field(default_factory=list)
+    last: _OrderKey | None = None
+    """Where the last event folded in sorts (see ``_in_time_order``)."""
+    resolved: bool = False
+    """A supervisor's resolution is folded in: what it clears depends on conflicts that may
+    still arrive, so such a fold is never extended."""
 
 
 _STAMP_FIELD = {
@@ -201,14 +219,38 @@ def _in_time_order(state: UnitState) -> list[UnitEvent]:
     return sorted(state.events.values(), key=lambda e: (e.event_ms, stamp(e.by)))
 
 
+def _order_key(state: UnitState, event: UnitEvent) -> _OrderKey:
+    return (event.event_ms, state.ops.stamp(event.by))
+
+
 def _fold(state: UnitState, events: list[UnitEvent]) -> _Fold:
     fold = _Fold()
     for event in events:
         if event.keep_incident_id is not None:
             _apply_resolution(fold, event, _drops_for(state, event))
+            fold.resolved = True
         else:
             _apply_event(fold, event)
+    if events:
+        fold.last = _order_key(state, events[-1])
     return fold
+
+
+def _extend_fold(state: UnitState, event: UnitEvent) -> None:
+    """Keep a computed ``status_fold`` current after ``event`` joined the state's events.
+
+    An event that sorts after every folded one is folded onto it, which is what folding them
+    all again would do.  Anything else (a late paper entry, an event after a resolution) drops
+    the fold, to be folded from the start when it is next asked for."""
+    fold = state.__dict__.get("status_fold")
+    if fold is None:
+        return
+    key = _order_key(state, event)
+    if fold.resolved or (fold.last is not None and key <= fold.last):
+        del state.__dict__["status_fold"]
+        return
+    _apply_event(fold, event)
+    fold.last = key
 
 
 def _apply_event(fold: _Fold, event: UnitEvent) -> None:
@@ -271,7 +313,7 @@ class UnitHeadline:
 
 
 def unit_headline(state: UnitState) -> UnitHeadline:
-    fold = _fold(state, _in_time_order(state))
+    fold = state.status_fold
     return UnitHeadline(
         name=_text(state, "name"),
         status=fold.status,

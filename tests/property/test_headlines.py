@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from shared.merge import Replica
 from shared.merge.incidents import incident_headline
-from shared.merge.units import unit_headline
+from shared.merge.units import UnitState, unit_headline
 from tests.simulation import ACTIONS, World
 
 steps = st.lists(
@@ -62,3 +62,20 @@ def test_the_headline_of_every_incident_and_unit_matches_its_full_view(n_devices
                 unit.incident_id,
                 len(unit.open_conflicts),
             )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_devices=st.integers(2, 6), script=steps)
+def test_a_unit_status_kept_up_op_by_op_is_the_fold_of_all_its_events(n_devices, script):
+    """Ops applied as they were written (events mostly in time order, as from the field, with
+    late entries and resolutions among them): the status kept up event by event is always
+    what folding every event again from the start gives."""
+    world = World.create(n_devices)
+    for who, action, pick, value in script:
+        world.step(who % n_devices, action, pick, value)
+    replica = Replica()
+    for op in world.all_ops:
+        replica.apply(op)
+        for unit_state in replica.units.values():
+            from_scratch = UnitState.model_validate_json(unit_state.model_dump_json())
+            assert unit_headline(unit_state) == unit_headline(from_scratch)

@@ -9,6 +9,7 @@ from shared.domain import ConflictKind
 from shared.hlc import HybridClock
 from shared.lifecycle import IncidentStatus, UnitStatus
 from shared.merge import Replica
+from shared.merge.units import unit_headline
 from shared.protocol import IncidentFields, Op
 
 T0 = 1_700_000_000_000
@@ -276,3 +277,34 @@ def test_a_device_an_hour_slow_still_orders_its_edit_after_what_it_saw():
     )
     a.receive(fix)
     assert a.replica.incident(inc).location.address == "correct address"
+
+
+def test_a_units_reports_arriving_out_of_order_still_tell_its_day_in_time_order():
+    """After a dropout, the console gets the engine's On scene before its En route: the unit
+    board (the headline kept in clear columns) must still say On scene, since 10:05."""
+    now = [T0]
+    terminal, console = Dispatcher("e32-mdt", now), Dispatcher("console", now)
+    inc = _shared_incident(console, terminal, now)
+    unit = console.act(console.do.upsert_unit(None, unit_id="E32", name="E32"))
+    dispatch = console.act(
+        console.do.set_unit_status(
+            console.replica.units["E32"], UnitStatus.DISPATCHED, incident_id=inc
+        )
+    )
+    terminal.receive(unit, dispatch)
+    assert unit_headline(console.replica.units["E32"]).status is UnitStatus.DISPATCHED
+    now[0] += 60_000
+    enroute = terminal.act(
+        terminal.do.set_unit_status(terminal.replica.units["E32"], UnitStatus.ENROUTE)
+    )
+    now[0] += 240_000
+    onscene = terminal.act(
+        terminal.do.set_unit_status(terminal.replica.units["E32"], UnitStatus.ONSCENE)
+    )
+
+    console.receive(onscene)
+    console.receive(enroute)
+
+    board = unit_headline(console.replica.units["E32"])
+    assert (board.status, board.status_since_ms) == (UnitStatus.ONSCENE, now[0])
+    assert console.replica.unit("E32").status is UnitStatus.ONSCENE
