@@ -265,7 +265,8 @@ def _admin_command(settings: Settings, args: argparse.Namespace) -> None:
             print(
                 f"Authenticator for {setup.username}: add it in the authenticator app with this "
                 f"link (as a QR code) or type the key.\n  link: {setup.uri}\n  key:  {setup.key}"
-                "\nFrom now on every sign-in of this account asks for the app's 6-digit code."
+                "\nFrom now on every sign-in of this account asks for the app's 6-digit code;"
+                " its open sessions have ended, so its devices ask for password and code now."
             )
     finally:
         ctx.close()

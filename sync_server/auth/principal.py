@@ -62,11 +62,17 @@ def authenticate(ctx: Context, authorization: str | None) -> Principal:
         revoked = device is not None and device.revoked
         role = Role(user.role) if user is not None else None
         active = user is not None and user.active
-        reset_since = user is not None and user.password_changed_ms > claims.issued_ms
+        ended = user is not None and user.sessions_ended_ms > claims.issued_ms
+        new_app = user is not None and user.totp_changed_ms > user.password_changed_ms
     if revoked:
         raise wipe_order(ctx, claims.device_id, claims.user_id, "auth")
     if device is None or role is None or not active:
         raise Refused(ErrorCode.UNAUTHORIZED, "this session's user or device no longer exists")
-    if reset_since:
+    if ended and new_app:
+        raise Refused(
+            ErrorCode.UNAUTHORIZED,
+            "a new authenticator app was set up for this account: sign in again with its code",
+        )
+    if ended:
         raise Refused(ErrorCode.UNAUTHORIZED, "the password was reset: sign in again")
     return Principal(claims.user_id, claims.device_id, role, claims.expires_ms)

@@ -5,11 +5,13 @@ Merge rules (pure, the same whichever side applies them):
 - a user or device unknown here is added; a device's enrolment is its earliest copy;
 - a revocation, or a deactivation, on either side wins (it is never undone by a peer);
 - a role is the one an administrator set last (``role_changed_ms``, ties broken by the role);
-- so is the password an administrator reset last (``password_changed_ms``), and taking a
-  reset ends the account's sessions at this site too;
+- so is the password an administrator reset last (``password_changed_ms``);
 - so is the authenticator app (``totp_changed_ms``): a phone replaced at one site is replaced
   at every site, and a code is asked for wherever the account signs in; of that app's codes,
   the newest used at either site counts as used at both (a code works once, anywhere);
+- taking a newer reset or app ends the account's sessions at this site too, from the moment
+  this site hears of it on its own clock (``sessions_ended_ms``, never replicated: a peer's
+  clock an hour ahead must not shut the account out here for an hour);
 - otherwise two copies of one account differ only if it was created at both sites during a
   split, or one site re-hashed the password at a new cost: the earlier-created copy's display
   name and password hash win (ties broken by the name, and by the hash), so both sites pick
@@ -153,6 +155,12 @@ def account_changes(local: PeerUser | None, merged: PeerUser) -> list[tuple[str,
     return found
 
 
+def _ends_sessions(local: PeerUser, merged: PeerUser) -> bool:
+    """A password reset or a new authenticator app newer than this site's."""
+    newer_password = merged.password_changed_ms > local.password_changed_ms
+    return newer_password or merged.totp_changed_ms > local.totp_changed_ms
+
+
 def _merge_user(
     session: Session,
     sealer: Sealer,
@@ -184,10 +192,11 @@ def _merge_user(
     if row is None:
         row = UserRow(username=peer.username, role=peer.role, password_hash=peer.password_hash)
         changes.users += 1
-    if local is not None and merged.password_changed_ms > local.password_changed_ms:
-        users.end_sessions(session, merged.username)  # reset elsewhere: sign in again here too
     for name, value in merged.model_dump(exclude={"totp_secret", "totp_last_step"}).items():
         setattr(row, name, value)
+    if local is not None and _ends_sessions(local, merged):
+        # Reset elsewhere: sign in again here too, from now on this site's clock.
+        users.end_sessions(session, row, now_ms=now_ms)
     if local is None or merged.totp_secret != local.totp_secret:
         secret = merged.totp_secret
         row.totp = (

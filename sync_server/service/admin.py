@@ -226,7 +226,7 @@ def reset_password(
 
     def reset(session: Session, row: UserRow, now_ms: int) -> str:
         users.reset_password(session, row, password_hash, now_ms=now_ms)
-        ended = users.end_sessions(session, row.username)
+        ended = users.end_sessions(session, row, now_ms=now_ms)
         return f"new password for {username!r}; {ended} open session(s) ended"
 
     return _change_user(
@@ -239,13 +239,16 @@ def set_up_authenticator(
 ) -> authenticator.Setup:
     """Give an account a new authenticator secret, for its holder to add to their app; from
     then on every sign-in and enrollment of that account also needs the app's code.  Run it
-    again for a lost or replaced phone: the old app's codes stop working.  Replicates to every
-    site, where the latest set-up wins."""
+    again for a lost or replaced phone: the old app's codes stop working.  Every session of
+    the account ends, as at a password reset: one opened with the password alone, or with the
+    lost phone's codes, does not carry on for hours.  Replicates to every site, where the
+    latest set-up wins and ends the sessions there too."""
     made: list[authenticator.Setup] = []
 
     def set_up(session: Session, row: UserRow, now_ms: int) -> str:
         made.append(authenticator.set_up(ctx.sealer, session, row, now_ms=now_ms))
-        return f"new authenticator app for {username!r}"
+        ended = users.end_sessions(session, row, now_ms=now_ms)
+        return f"new authenticator app for {username!r}; {ended} open session(s) ended"
 
     _change_user(ctx, username, "user.mfa", set_up, by=by, device_id=device_id, component=component)
     return made[0]

@@ -26,8 +26,15 @@ class UserRow(SQLModel, table=True):
     display_name: str = Field(default="", max_length=64)
     password_hash: str = Field(max_length=512)
     #: When an administrator last reset the password (0: as created); the later reset wins
-    #: between sites, and access tokens issued before it are refused.
+    #: between sites.
     password_changed_ms: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
+    #: When this site last ended every session of the account (a password reset or a new
+    #: authenticator app, made here or taken from a peer), on this site's own clock: access
+    #: tokens issued before it are refused.  Not replicated: a peer's clock may be off, and
+    #: a reset stamped an hour ahead there must not shut the account out here for an hour.
+    sessions_ended_ms: int = Field(
         default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
     )
     active: bool = True

@@ -88,10 +88,15 @@ def reset_password(session: Session, row: UserRow, password_hash: str, *, now_ms
     clear_failures(session, row)
 
 
-def end_sessions(session: Session, username: str) -> int:
-    """Forget every refresh token of the account at this site: each of its devices must sign
-    in again (its work stays on it meanwhile).  Returns how many were open."""
-    done = session.execute(delete(RefreshTokenRow).where(col(RefreshTokenRow.user_id) == username))
+def end_sessions(session: Session, row: UserRow, *, now_ms: int) -> int:
+    """End every session of the account at this site: its refresh tokens are forgotten and
+    access tokens issued until now are refused, so each of its devices must sign in again
+    (its work stays on it meanwhile).  Returns how many sessions were open."""
+    row.sessions_ended_ms = now_ms
+    session.add(row)
+    done = session.execute(
+        delete(RefreshTokenRow).where(col(RefreshTokenRow.user_id) == row.username)
+    )
     return int(getattr(done, "rowcount", 0) or 0)
 
 

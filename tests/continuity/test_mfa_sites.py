@@ -1,15 +1,18 @@
 """The second factor holds at every site: an account given an authenticator app at one center
 needs its code at the standby too (a standby that took the password alone would be the way
-around it), and a phone replaced at either site during a split is the one both sites ask for
-once they reconcile.  A code works once, whichever site it was typed at."""
+around it; the sessions opened there without a code end when it hears), and a phone replaced
+at either site during a split is the one both sites ask for once they reconcile.  A code
+works once, whichever site it was typed at."""
 
 from __future__ import annotations
 
 import pytest
 
+from shared.api import PULL, REFRESH
 from sync_server.auth import authenticator
 from sync_server.store.crypto import SealBroken
 from sync_server.store.tables import UserRow
+from sync_server.testing import bearer
 from tests.authenticator import PhoneApp
 from tests.continuity import views
 from tests.continuity.conftest import Sites, add_staff
@@ -28,9 +31,15 @@ def _replicated(sites: Sites, username: str) -> None:
 
 def test_an_authenticator_set_up_at_the_primary_is_asked_for_at_the_standby(sites: Sites):
     add_staff(sites)
+    standby = sites.standby.server
+    password_only = standby.enroll("alice", PASSWORD, "alice's tablet at the backup site")
     phone = PhoneApp(sites.primary.server.set_up_authenticator("alice"))
     _replicated(sites, "alice")
-    standby = sites.standby.server
+    tokens = password_only.tokens
+    with standby.client(headers=bearer(tokens.access_token)) as http:
+        assert http.get(PULL).status_code == 401, "the session opened without a code ended"
+        refresh = http.post(REFRESH, json={"refresh_token": tokens.refresh_token})
+        assert refresh.status_code == 401
     with pytest.raises(RuntimeError, match="6-digit code"):
         standby.enroll("alice", PASSWORD, "tablet at the backup site")
     assert standby.enroll("alice", PASSWORD, "tablet at the backup site", otp=phone.code())

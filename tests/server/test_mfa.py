@@ -12,7 +12,17 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from shared.api import ENROLL, LOGIN, USERS, EnrollRequest, LoginRequest, Role
+from shared.api import (
+    ENROLL,
+    LOGIN,
+    PULL,
+    REFRESH,
+    USERS,
+    EnrollRequest,
+    LoginRequest,
+    RefreshRequest,
+    Role,
+)
 from shared.protocol import ErrorBody, ErrorCode
 from sync_server.auth import totp
 from sync_server.messages import UserOut
@@ -136,6 +146,24 @@ def test_setting_up_a_new_phone_retires_the_old_one(server: LiveServer):
     assert _enroll(server, username, new_phone.code()).status_code == 200
 
 
+def test_setting_up_an_app_ends_the_sessions_opened_without_it(server: LiveServer):
+    """A session opened with the password alone (or with a lost phone's codes) does not go
+    on refreshing for hours: the account's tablets ask for password and code, work kept."""
+    tablet = Device.new(server)
+    assert tablet.http.get(PULL).status_code == 200
+    phone = PhoneApp(server.set_up_authenticator(tablet.user_id))
+
+    assert _refusal(tablet.http.get(PULL)).detail == (
+        "a new authenticator app was set up for this account: sign in again with its code"
+    )
+    with server.client() as http:
+        body = RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()
+        assert http.post(REFRESH, json=body).status_code == 401
+    signed_in = _login(server, tablet.user_id, tablet.device_id, phone.code())
+    assert signed_in.status_code == 200, signed_in.text
+    tablet.close()
+
+
 def test_the_secret_is_sealed_at_rest_and_bound_to_its_account(server: LiveServer):
     username, phone = _with_app(server)
     other, _ = _with_app(server)
@@ -196,7 +224,10 @@ def test_the_console_sets_up_an_authenticator_and_the_audit_log_says_who(server:
     assert _enroll(server, username, PhoneApp(key).code()).status_code == 200
     with server.context().db.read() as session:
         events = session.exec(select(AuditRow).where(AuditRow.event_type == "user.mfa")).all()
-    assert any(e.detail == f"new authenticator app for {username!r}" for e in events)
+    assert any(
+        e.detail == f"new authenticator app for {username!r}; 0 open session(s) ended"
+        for e in events
+    )
     assert all(key not in e.detail for e in events)
     unknown = server.cli("mfa-setup", "nobody-here")
     assert unknown.returncode == 1 and "no user 'nobody-here'" in unknown.stderr

@@ -7,10 +7,22 @@ from __future__ import annotations
 import httpx
 from sqlmodel import select
 
-from shared.api import LOGIN, PULL, REFRESH, USERS, LoginRequest, RefreshRequest, Role
+from shared.api import (
+    LOGIN,
+    PULL,
+    REFRESH,
+    USERS,
+    LoginRequest,
+    RefreshRequest,
+    Role,
+    TokenPair,
+)
+from shared.hlc import system_ms
 from shared.protocol import ErrorBody
-from sync_server.store.tables import AuditRow
-from sync_server.testing import LiveServer
+from sync_server.peers.directory import merge_directory, user_of
+from sync_server.peers.messages import PeerDirectory
+from sync_server.store.tables import AuditRow, UserRow
+from sync_server.testing import LiveServer, bearer
 from tests.server.client import PASSWORD, Device, unique
 from tests.server.conftest import StartServer
 
@@ -94,3 +106,57 @@ def test_an_administrator_resets_a_password_over_the_api_and_a_dispatcher_cannot
     assert _login(server, dispatcher.user_id, dispatcher.device_id, NEW).status_code == 200
     admin.close()
     dispatcher.close()
+
+
+def _reset_from_a_peer(server: LiveServer, username: str, *, peer_clock_ahead_ms: int) -> None:
+    """What a site does when its peer's directory brings a reset made there: the peer stamps
+    the reset with its own clock."""
+    ctx = server.context()
+    try:
+        with ctx.db.write() as session:
+            row = session.get(UserRow, username)
+            assert row is not None
+            there = user_of(row, ctx.sealer).model_copy(
+                update={
+                    "password_hash": ctx.hasher.hash(NEW),
+                    "password_changed_ms": system_ms() + peer_clock_ahead_ms,
+                }
+            )
+            directory = PeerDirectory(
+                server_id="primary", site_number=0, users=[there], devices=[], logons=[]
+            )
+            merge_directory(session, ctx.sealer, directory, now_ms=ctx.now_ms())
+    finally:
+        ctx.close()
+
+
+def test_a_reset_from_a_site_whose_clock_is_an_hour_ahead_does_not_lock_the_account_out_here(
+    server: LiveServer,
+):
+    """The sessions it ends are those opened here before this site heard of the reset, on
+    this site's clock: a sign-in with the new password works at once, not an hour later."""
+    tablet = Device.new(server)
+    _reset_from_a_peer(server, tablet.user_id, peer_clock_ahead_ms=3_600_000)
+
+    assert _words(tablet.http.get(PULL)) == "the password was reset: sign in again"
+    signed_in = _login(server, tablet.user_id, tablet.device_id, NEW)
+    assert signed_in.status_code == 200, signed_in.text
+    fresh = TokenPair.model_validate_json(signed_in.content)
+    with server.client(headers=bearer(fresh.access_token)) as http:
+        assert http.get(PULL).status_code == 200
+    tablet.close()
+
+
+def test_a_reset_from_a_site_whose_clock_is_behind_still_ends_the_sessions_here(
+    server: LiveServer,
+):
+    tablet = Device.new(server)
+    _reset_from_a_peer(server, tablet.user_id, peer_clock_ahead_ms=-3_600_000)
+
+    assert _words(tablet.http.get(PULL)) == "the password was reset: sign in again"
+    with server.client() as http:
+        refresh = http.post(
+            REFRESH, json=RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()
+        )
+    assert "unknown or expired" in _words(refresh)
+    tablet.close()

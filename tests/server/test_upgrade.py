@@ -29,6 +29,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 _ADDED_TO_USERS = (
     "role_changed_ms",
     "password_changed_ms",
+    "sessions_ended_ms",
     "totp",
     "totp_changed_ms",
     "totp_last_step",
