@@ -110,6 +110,21 @@ class WatchedSync:
         except SyncFailed as failed:
             raise AccessError(failed.words) from None
 
+    async def change_password(self, current: str, new: str, otp: str | None = None) -> None:
+        if self.scheduler is None:
+            raise AccessError("This device is not signed in to a server.")
+        try:
+            await self.scheduler.change_password(current, new, otp)
+        except NotTheServer as portal:
+            raise AccessError(portal.words) from None
+        except Offline:
+            raise AccessError(
+                "Cannot reach the server to change the password. Nothing was changed; try "
+                "again when the connection returns."
+            ) from None
+        except SyncFailed as failed:
+            raise AccessError(failed.words) from None
+
     def publish(self, status: SyncStatus) -> None:
         for watcher in list(self._watchers):
             try:

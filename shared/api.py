@@ -20,6 +20,7 @@ HEALTH = f"{PREFIX}/health"  # GET -> Health (no auth); 503 when the database ca
 ENROLL = f"{PREFIX}/devices/enroll"  # POST EnrollRequest -> EnrollResponse
 LOGIN = f"{PREFIX}/auth/login"  # POST LoginRequest -> TokenPair
 REFRESH = f"{PREFIX}/auth/refresh"  # POST RefreshRequest -> TokenPair
+PASSWORD = f"{PREFIX}/auth/password"  # POST PasswordChange -> TokenPair (own account)
 SYNC = f"{PREFIX}/sync"  # POST SyncRequest -> SyncResponse (push + pull, one round trip)
 PUSH = f"{PREFIX}/push"  # POST PushRequest -> PushResult
 PULL = f"{PREFIX}/pull"  # GET ?cursor=&limit= -> PullPage
@@ -131,6 +132,16 @@ class PasswordReset(_Msg):
     """An administrator's new password for an account (a forgotten or exposed one)."""
 
     password: NewPasswordText
+
+
+class PasswordChange(_Msg):
+    """The signed-in user's own new password.  The current one (and, for an account with an
+    authenticator app, its code) proves it is them and not whoever picked up an unlocked
+    tablet; a wrong one counts toward the lockout like a failed sign-in."""
+
+    current_password: Password
+    new_password: NewPasswordText
+    otp: OneTimeCode | None = None
 
 
 class EntitySnapshot(_Msg):

@@ -32,6 +32,7 @@ from mobile_app.sync.collector import collector_paused
 from mobile_app.sync.errors import (
     DeviceRevoked,
     Offline,
+    PasswordChangeRefused,
     PushRefused,
     Refused,
     ServerTrouble,
@@ -43,7 +44,7 @@ from mobile_app.sync.port import Replicating
 from mobile_app.sync.replies import from_the_server
 from mobile_app.sync.snapshots import StatesPage, read_page
 from shared import api
-from shared.api import LoginRequest, RefreshRequest, TokenPair
+from shared.api import LoginRequest, PasswordChange, RefreshRequest, TokenPair
 from shared.protocol import (
     MAX_BATCH,
     ErrorBody,
@@ -343,6 +344,30 @@ class SyncClient:
             raise SignInRefused(self._refusal(reply))
         self._adopt(TokenPair.model_validate_json(reply.content))
         log.info("%s signed in again on this device", self.tokens.user_id)
+        return self.tokens
+
+    async def change_password(self, current: str, new: str, otp: str | None = None) -> TokenPair:
+        """Change the account's own password: the current one (and the authenticator app's
+        code, for accounts that have one) proves it is its holder.  The server ends every
+        other session of the account; this device carries on with the fresh pair it returns.
+
+        The sign-in is refreshed first, so a refusal can only be about what was typed.
+        Raises ``PasswordChangeRefused`` with the server's reason, ``SignInRequired`` (sign in
+        first), ``Offline``, or ``DeviceRevoked`` (wiped)."""
+        try:
+            body = PasswordChange(
+                current_password=current, new_password=new, otp=otp
+            ).model_dump_json()
+        except ValidationError:
+            raise PasswordChangeRefused(
+                "enter the current password, and a new one of 8 characters or more"
+            ) from None
+        await self._refresh()
+        reply = await self._send("POST", api.PASSWORD, body)
+        if reply.status_code != 200:
+            raise PasswordChangeRefused(self._refusal(reply))
+        self._adopt(TokenPair.model_validate_json(reply.content))
+        log.info("%s changed their password on this device", self.tokens.user_id)
         return self.tokens
 
     def _refusal(self, reply: httpx.Response) -> str:

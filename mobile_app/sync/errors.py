@@ -123,6 +123,16 @@ class SignInRefused(SyncFailed):
         super().__init__(f"Sign-in refused: {detail}.")
 
 
+class PasswordChangeRefused(SyncFailed):
+    """The server refused a change of the account's own password (a wrong current password
+    or code, a locked account, a new one it does not take); ``words`` carry its reason."""
+
+    retry = False
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Password not changed: {detail}.")
+
+
 class DeviceRevoked(SyncFailed):
     retry = False
 

@@ -102,6 +102,15 @@ class SyncScheduler:
         self._publish(connectivity=Connectivity.OFFLINE, problem=None, role=tokens.role)
         self.trigger()
 
+    async def change_password(self, current: str, new: str, otp: str | None = None) -> None:
+        """Change the account's own password (``SyncClient.change_password``).  A device
+        whose sign-in has ended is told so, and the bar asks for a sign-in first."""
+        try:
+            await self.client.change_password(current, new, otp)
+        except (SignInRequired, DeviceRevoked) as failure:
+            self._failed(failure)
+            raise
+
     # The loop ------------------------------------------------------------------------------
     async def run_round(self) -> None:
         if self._running or self._stopped or self._signed_out:

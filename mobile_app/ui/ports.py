@@ -139,6 +139,12 @@ class SyncPort(Protocol):
         connection)."""
         ...
 
+    async def change_password(self, current: str, new: str, otp: str | None = None) -> None:
+        """Change the account's own password (the current one, and the app's code if it has
+        one, prove it); the account's other sessions end and this device carries on.
+        Raises ``AccessError`` with words (a wrong current password, no connection)."""
+        ...
+
 
 async def _nothing() -> None:
     return None

@@ -61,6 +61,7 @@ def requires(*roles: Role) -> Callable[..., Principal]:
     return caller
 
 
+SignedIn = Annotated[Principal, Depends(requires(*Role))]
 SyncCaller = Annotated[Principal, Depends(requires(*SYNC_ROLES))]
 Supervisor = Annotated[Principal, Depends(requires(Role.SUPERVISOR))]
 Admin = Annotated[Principal, Depends(requires(Role.ADMIN))]

@@ -74,5 +74,7 @@ def authenticate(ctx: Context, authorization: str | None) -> Principal:
             "a new authenticator app was set up for this account: sign in again with its code",
         )
     if ended:
-        raise Refused(ErrorCode.UNAUTHORIZED, "the password was reset: sign in again")
+        raise Refused(
+            ErrorCode.UNAUTHORIZED, "the password was changed: sign in again with the new one"
+        )
     return Principal(claims.user_id, claims.device_id, role, claims.expires_ms)

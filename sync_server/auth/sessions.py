@@ -4,6 +4,8 @@
   device should erase itself, whoever is holding it.
 - Five consecutive failed logons lock the account (``Settings.lockout_*``); unknown usernames
   cost the same hashing time as known ones.  A wrong one-time code counts as a failed logon.
+- A user changing their own password proves it with the current one (and the code), and
+  ends the account's other sessions; the device asking gets a fresh pair.
 - Refresh tokens rotate on every use.  Presenting a rotated token again means a copy exists:
   the whole token family is revoked, except within a short grace period that covers a client
   retrying after a lost response.
@@ -15,12 +17,20 @@ import logging
 
 from sqlmodel import Session, col, delete
 
-from shared.api import EnrollRequest, EnrollResponse, LoginRequest, RefreshRequest, Role, TokenPair
+from shared.api import (
+    EnrollRequest,
+    EnrollResponse,
+    LoginRequest,
+    PasswordChange,
+    RefreshRequest,
+    Role,
+    TokenPair,
+)
 from shared.commands import new_id
 from shared.domain import AuditOutcome
 from shared.protocol import ErrorCode
 from sync_server.auth import authenticator
-from sync_server.auth.principal import wipe_order
+from sync_server.auth.principal import Principal, wipe_order
 from sync_server.auth.tokens import AccessClaims, new_refresh_token, refresh_token_hash
 from sync_server.context import Context
 from sync_server.errors import Refused, require_printable
@@ -281,6 +291,39 @@ def enroll(ctx: Context, request: EnrollRequest) -> EnrollResponse:
             detail=f"enrolled {request.device_name!r}",
         )
     return EnrollResponse(device_id=device_id, tokens=pair)
+
+
+def change_password(ctx: Context, principal: Principal, request: PasswordChange) -> TokenPair:
+    """The signed-in user changes their own password (they think someone saw it, or they
+    were given one by IT).  Like a reset it ends every session of the account, at this site
+    and at the others when they hear, but the device asking carries on: it gets a fresh
+    pair.  Between sites the latest change or reset wins."""
+    if request.new_password == request.current_password:
+        raise Refused(ErrorCode.INVALID, "the new password must differ from the current one")
+    user = _check_credentials(
+        ctx, principal.user_id, request.current_password, request.otp, principal.device_id
+    )
+    password_hash = ctx.hasher.hash(request.new_password)
+    now = ctx.now_ms()
+    with ctx.db.write() as session:
+        row = users.get(session, user.username)
+        if row is None or not row.active:
+            raise Refused(ErrorCode.UNAUTHORIZED, "this account is disabled")
+        users.reset_password(session, row, password_hash, now_ms=now)
+        ended = users.end_sessions(session, row, now_ms=now)
+        pair = issue_pair(ctx, session, row, principal.device_id)
+        audit.record(
+            session,
+            component="auth",
+            event_type="user.password",
+            outcome=AuditOutcome.SUCCESS,
+            now_ms=now,
+            user_id=row.username,
+            device_id=principal.device_id,
+            detail=f"{row.username!r} changed their own password; {ended} open session(s) "
+            "ended, this device's renewed",
+        )
+    return pair
 
 
 def refresh(ctx: Context, request: RefreshRequest) -> TokenPair:

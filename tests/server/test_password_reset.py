@@ -27,6 +27,7 @@ from tests.server.client import PASSWORD, Device, unique
 from tests.server.conftest import StartServer
 
 NEW = "a brand new passphrase"
+CHANGED = "the password was changed: sign in again with the new one"
 
 
 def _login(server: LiveServer, username: str, device_id: str, password: str) -> httpx.Response:
@@ -65,7 +66,7 @@ def test_every_session_of_the_account_ends_at_once(server: LiveServer):
     assert tablet.http.get(PULL).status_code == 200
     server.cli("reset-password", tablet.user_id, "--password-stdin", stdin=NEW + "\n")
 
-    assert _words(tablet.http.get(PULL)) == "the password was reset: sign in again"
+    assert _words(tablet.http.get(PULL)) == CHANGED
     with server.client() as http:
         refresh = http.post(
             REFRESH, json=RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()
@@ -138,7 +139,7 @@ def test_a_reset_from_a_site_whose_clock_is_an_hour_ahead_does_not_lock_the_acco
     tablet = Device.new(server)
     _reset_from_a_peer(server, tablet.user_id, peer_clock_ahead_ms=3_600_000)
 
-    assert _words(tablet.http.get(PULL)) == "the password was reset: sign in again"
+    assert _words(tablet.http.get(PULL)) == CHANGED
     signed_in = _login(server, tablet.user_id, tablet.device_id, NEW)
     assert signed_in.status_code == 200, signed_in.text
     fresh = TokenPair.model_validate_json(signed_in.content)
@@ -153,7 +154,7 @@ def test_a_reset_from_a_site_whose_clock_is_behind_still_ends_the_sessions_here(
     tablet = Device.new(server)
     _reset_from_a_peer(server, tablet.user_id, peer_clock_ahead_ms=-3_600_000)
 
-    assert _words(tablet.http.get(PULL)) == "the password was reset: sign in again"
+    assert _words(tablet.http.get(PULL)) == CHANGED
     with server.client() as http:
         refresh = http.post(
             REFRESH, json=RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()

@@ -210,3 +210,24 @@ def test_after_it_resets_the_password_the_tablet_asks_for_the_new_one_and_sends_
 
     assert tablet.store.pending_count() == 0, f"{taken.op_id} reached the server"
     tablet.store.lock()
+
+
+def test_a_password_change_on_a_tablet_whose_sign_in_ran_out_asks_for_a_sign_in_first(
+    brief, tmp_path
+):
+    """Nothing changes: the bar turns to Signed out, and the old password still signs in."""
+    tablet = _expired(brief, tmp_path, "tablet-changing", user="alice")
+    seen: list[SyncStatus] = []
+
+    async def go() -> None:
+        client = tablet.client()
+        scheduler = SyncScheduler(client, periodic_s=3600, on_status=seen.append, live=False)
+        try:
+            with pytest.raises(SignInRequired):
+                await scheduler.change_password(PASSWORD, "a brand new passphrase")
+        finally:
+            await client.aclose()  # the schedule was never started
+
+    run(go())
+    assert seen[-1].connectivity is Connectivity.SIGNED_OUT
+    _sign_in(tablet, PASSWORD)

@@ -10,6 +10,7 @@ from mobile_app.ui.viewmodels.access import (
     EnrollForm,
     check_enrollment,
     idle_warning,
+    new_password_problem,
     normalize_server_url,
     unlock_problem,
     wiped_message,
@@ -155,3 +156,18 @@ def test_a_phone_shows_one_pane_and_a_tablet_two():
     assert not two_panes(412)
     assert not two_panes(None)
     assert two_panes(1280)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "again", "problem"),
+    [
+        ("", "a long new one", "a long new one", "Enter your current password"),
+        ("old one", "short", "short", "The new password needs at least 8 characters"),
+        ("old one", "a long new one", "a long new on", "The two new passwords do not match"),
+        ("same old one", "same old one", "same old one", "The new password must differ"),
+        ("old one", "a long new one", "a long new one", None),
+    ],
+)
+def test_a_password_change_names_the_slip_before_anything_is_sent(current, new, again, problem):
+    found = new_password_problem(current, new, again)
+    assert found == problem if problem is None else (found or "").startswith(problem)

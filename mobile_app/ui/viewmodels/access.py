@@ -140,6 +140,24 @@ def new_pin_problems(pin: str, again: str) -> dict[str, str]:
     return {}
 
 
+MIN_PASSWORD = 8
+"""The server's rule for a new password (``shared.api.NewPasswordText``), checked here first
+so a slip is named before anything is sent."""
+
+
+def new_password_problem(current: str, new: str, again: str) -> str | None:
+    """What is wrong with a change of one's own password, before it is sent; None if nothing."""
+    if not current:
+        return "Enter your current password"
+    if len(new) < MIN_PASSWORD:
+        return f"The new password needs at least {MIN_PASSWORD} characters"
+    if new != again:
+        return "The two new passwords do not match"
+    if new == current:
+        return "The new password must differ from the current one"
+    return None
+
+
 def unlock_problem(pin: str) -> str | None:
     """Checked before trying: an empty or short PIN must not cost one of the attempts."""
     if not pin:

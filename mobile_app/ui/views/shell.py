@@ -23,6 +23,7 @@ from mobile_app.ui.views.conflicts import ConflictsView
 from mobile_app.ui.views.context import ViewContext
 from mobile_app.ui.views.detail import DetailView
 from mobile_app.ui.views.intake import IntakeView
+from mobile_app.ui.views.password import PasswordPanel
 from mobile_app.ui.views.queue import QueueView
 from mobile_app.ui.views.reports import ReportsView
 from mobile_app.ui.views.sign_in import SignInRow
@@ -68,6 +69,7 @@ class Shell:
             on_sync_now=self._sync_now,
             on_lock=lambda _: on_locked(),
             sign_in=SignInRow(workspace.user_id, workspace.sync.sign_in, self.ctx.touch),
+            password=PasswordPanel(workspace.sync.change_password, self.ctx.touch, notify),
         )
         self.idle = ft.Text("", size=TEXT, color=ft.Colors.BLACK)
         self.idle_box = ft.Container(

@@ -15,7 +15,7 @@ import flet as ft
 
 from mobile_app.ui.ports import AccessError
 from mobile_app.ui.viewmodels.access import one_time_code
-from mobile_app.ui.views.theme import SMALL, TEXT, button, tag
+from mobile_app.ui.views.theme import SMALL, TEXT, button, cell, tag
 
 
 class SignInRow:
@@ -41,9 +41,9 @@ class SignInRow:
                     # One line on a tablet; on a phone the password gets a line of its own.
                     ft.ResponsiveRow(
                         [
-                            _cell(tag("sign-in-password", self.password), xs=12, md=6),
-                            _cell(tag("sign-in-code", self.code), xs=7, md=3),
-                            _cell(
+                            cell(tag("sign-in-password", self.password), xs=12, md=6),
+                            cell(tag("sign-in-code", self.code), xs=7, md=3),
+                            cell(
                                 button("Sign in", self._submit, identifier="sign-in-submit"),
                                 xs=5,
                                 md=3,
@@ -105,8 +105,3 @@ class SignInRow:
     def _say(self, words: str | None) -> None:
         self.message.value = words or ""
         self.message_line.visible = words is not None
-
-
-def _cell(control: ft.Control, *, xs: int, md: int) -> ft.Control:
-    control.col = {"xs": xs, "md": md}
-    return control

@@ -62,6 +62,12 @@ def tag(identifier: str, control: ft.Control) -> ft.Semantics:
     return ft.Semantics(identifier=identifier, content=control, expand=control.expand or None)
 
 
+def cell(control: ft.Control, *, xs: int, md: int) -> ft.Control:
+    """``control`` in a ResponsiveRow: ``xs`` of 12 columns on a phone, ``md`` on a tablet."""
+    control.col = {"xs": xs, "md": md}
+    return control
+
+
 def button(
     label: str,
     on_click: Handler,
