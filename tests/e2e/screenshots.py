@@ -41,6 +41,7 @@ SCREENS = (
     "reports",
     "new-call",
     "sync-offline",
+    "change-password",
     "unlock",
 )
 MINUTE_MS = 60_000
@@ -184,6 +185,11 @@ def _walk_through(page: Page, link: ThreadedProxy, out_dir: Path) -> Iterator[Pa
         yield shot("sync-offline")
     finally:
         link.heal()
+    ui.tap(page, "password-open")
+    expect(page.get_by_test_id("password-submit")).to_be_visible()
+    ui.type_into(page, ui.field(page, "Current password"), PASSWORD)
+    yield shot("change-password")
+    ui.tap(page, "password-cancel")
     ui.tap(page, "lock")
     expect(page.get_by_test_id("unlock-submit")).to_be_visible()
     ui.type_into(page, page.get_by_role("textbox", name="PIN"), PIN)
