@@ -118,9 +118,11 @@ class WatchedSync:
         except NotTheServer as portal:
             raise AccessError(portal.words) from None
         except Offline:
+            # The request may have gone through with only its answer lost: say both cases.
             raise AccessError(
-                "Cannot reach the server to change the password. Nothing was changed; try "
-                "again when the connection returns."
+                "No answer from the server. If the change reached it, this tablet asks for "
+                "the new password at its next sync; if not, the old one still works. Your "
+                "work is kept on this device."
             ) from None
         except SyncFailed as failed:
             raise AccessError(failed.words) from None
