@@ -51,7 +51,9 @@ async def _until(scheduler: SyncScheduler, done: Callable[[SyncStatus], bool]) -
 def test_the_answer_to_a_password_change_is_lost_and_nothing_else_is(
     live: LiveServer, hotspot: ThreadedProxy, tmp_path: Path
 ):
-    tablet = enroll_device(live, tmp_path, "olga-tablet", "olga", url=f"http://127.0.0.1:{hotspot.port}")
+    tablet = enroll_device(
+        live, tmp_path, "olga-tablet", "olga", url=f"http://127.0.0.1:{hotspot.port}"
+    )
     waiting = tablet.store.create_incident(CALL, 2)
 
     async def shift() -> None:
