@@ -17,6 +17,7 @@ from shared.domain import AuditOutcome
 from sync_server.context import Context
 from sync_server.peers import state as peers
 from sync_server.store import audit, changelog, devices
+from sync_server.store.db import affected
 from sync_server.store.tables import RefreshTokenRow
 
 
@@ -26,7 +27,7 @@ def purge_expired_tokens(ctx: Context) -> int:
         result = session.execute(
             delete(RefreshTokenRow).where(col(RefreshTokenRow.expires_ms) <= now)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return affected(result)
 
 
 def _horizon(session: Session, *, now_ms: int, keep_ms: int) -> int:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from shared.protocol import Change, Op
 from sync_server.store.crypto import SealBroken, Sealer
+from sync_server.store.db import affected
 from sync_server.store.tables import ChangeRow, MetaRow
 
 TABLE = "da_change"
@@ -101,7 +102,7 @@ def compact(session: Session, up_to: int) -> int:
     meta = session.get(MetaRow, HORIZON_KEY) or MetaRow(key=HORIZON_KEY, value="0")
     meta.value = str(up_to)
     session.add(meta)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(result)
 
 
 def count(session: Session) -> int:

@@ -16,10 +16,10 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from sync_server.store import tables  # noqa: F401  (registers the tables)
@@ -145,3 +145,9 @@ class Database:
         """The URL for a plain psycopg connection (the LISTEN side)."""
         url = make_url(self.url).set(drivername="postgresql")
         return url.render_as_string(hide_password=False)
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows a DELETE or UPDATE touched: ``Session.execute`` is typed as returning a
+    plain ``Result``, but for those statements it is the ``CursorResult`` that counts them."""
+    return cast(CursorResult[Any], result).rowcount

@@ -6,6 +6,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from shared.api import Role
+from sync_server.store.db import affected
 from sync_server.store.tables import RefreshTokenRow, UserRow
 
 
@@ -97,7 +98,7 @@ def end_sessions(session: Session, row: UserRow, *, now_ms: int) -> int:
     done = session.execute(
         delete(RefreshTokenRow).where(col(RefreshTokenRow.user_id) == row.username)
     )
-    return int(getattr(done, "rowcount", 0) or 0)
+    return affected(done)
 
 
 def set_totp(session: Session, row: UserRow, sealed: bytes, *, now_ms: int) -> None:
@@ -117,4 +118,4 @@ def use_code_step(session: Session, username: str, step: int) -> bool:
         .where(col(UserRow.username) == username, col(UserRow.totp_last_step) < step)
         .values(totp_last_step=step)
     )
-    return bool(getattr(done, "rowcount", 0))
+    return affected(done) > 0
