@@ -185,6 +185,7 @@ def _walk_through(page: Page, link: ThreadedProxy, out_dir: Path) -> Iterator[Pa
         yield shot("sync-offline")
     finally:
         link.heal()
+    expect(page.get_by_test_id("sync-headline")).to_have_text("Online", timeout=60_000)
     ui.tap(page, "password-open")
     expect(page.get_by_test_id("password-submit")).to_be_visible()
     ui.type_into(page, ui.field(page, "Current password"), PASSWORD)

@@ -47,6 +47,17 @@ def _audited(server: LiveServer, event_type: str) -> list[str]:
     return [row.detail for row in rows]
 
 
+def _signed_out(server: LiveServer, tablet: Device) -> None:
+    """The tablet's session has ended: its access token is refused in words and its refresh
+    token is gone."""
+    assert _words(tablet.http.get(PULL)) == CHANGED
+    with server.client() as http:
+        refresh = http.post(
+            REFRESH, json=RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()
+        )
+    assert "unknown or expired" in _words(refresh)
+
+
 def test_a_forgotten_password_is_reset_from_the_console(server: LiveServer):
     tablet = Device.new(server)
     done = server.cli("reset-password", tablet.user_id, "--password-stdin", stdin=NEW + "\n")
@@ -66,12 +77,7 @@ def test_every_session_of_the_account_ends_at_once(server: LiveServer):
     assert tablet.http.get(PULL).status_code == 200
     server.cli("reset-password", tablet.user_id, "--password-stdin", stdin=NEW + "\n")
 
-    assert _words(tablet.http.get(PULL)) == CHANGED
-    with server.client() as http:
-        refresh = http.post(
-            REFRESH, json=RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()
-        )
-    assert "unknown or expired" in _words(refresh)
+    _signed_out(server, tablet)
     tablet.close()
 
 
@@ -154,10 +160,5 @@ def test_a_reset_from_a_site_whose_clock_is_behind_still_ends_the_sessions_here(
     tablet = Device.new(server)
     _reset_from_a_peer(server, tablet.user_id, peer_clock_ahead_ms=-3_600_000)
 
-    assert _words(tablet.http.get(PULL)) == CHANGED
-    with server.client() as http:
-        refresh = http.post(
-            REFRESH, json=RefreshRequest(refresh_token=tablet.tokens.refresh_token).model_dump()
-        )
-    assert "unknown or expired" in _words(refresh)
+    _signed_out(server, tablet)
     tablet.close()

@@ -1,4 +1,4 @@
-"""Changing one's own password, from a panel under the sync bar.
+"""Changing one's own password, from a panel under the sync bar (its key button opens it).
 
 The current password (and the authenticator app's code, for an account that has one) proves
 it is the account's holder and not whoever picked up an unlocked tablet.  Every field is
@@ -16,7 +16,7 @@ import flet as ft
 
 from mobile_app.ui.ports import AccessError
 from mobile_app.ui.viewmodels.access import new_password_problem, one_time_code
-from mobile_app.ui.views.theme import SMALL, TEXT, button, cell, tag
+from mobile_app.ui.views.theme import GAP, SMALL, TEXT, button, cell, tag
 
 ChangePassword = Callable[[str, str, str | None], Awaitable[None]]
 
@@ -39,12 +39,9 @@ class PasswordPanel:
         self.code = ft.TextField(
             label="Authenticator code, if you use one",
             text_size=TEXT,
-            filled=True,
-            bgcolor=ft.Colors.WHITE,
-            color=ft.Colors.BLACK,
             keyboard_type=ft.KeyboardType.NUMBER,
         )
-        self.message = ft.Text("", size=SMALL, color=ft.Colors.WHITE, weight=ft.FontWeight.BOLD)
+        self.message = ft.Text("", size=SMALL, weight=ft.FontWeight.BOLD)
         self.message_line = tag("password-message", self.message)
         self.message_line.visible = False
         fields = [
@@ -55,35 +52,33 @@ class PasswordPanel:
         ]
         self.control = tag(
             "password-panel",
-            ft.Column(
-                [
-                    ft.Text(
-                        "Change your password",
-                        size=TEXT,
-                        weight=ft.FontWeight.BOLD,
-                        color=ft.Colors.WHITE,
-                    ),
-                    # Two fields a line on a tablet, one on a phone.
-                    ft.ResponsiveRow(
-                        [cell(tag(name, field), xs=12, md=6) for field, name in fields],
-                        spacing=8,
-                        run_spacing=8,
-                    ),
-                    self.message_line,
-                    ft.Row(
-                        [
-                            button(
-                                "Change password",
-                                self._submit,
-                                identifier="password-submit",
-                                primary=True,
-                            ),
-                            button("Cancel", self._cancel, identifier="password-cancel"),
-                        ],
-                        wrap=True,
-                    ),
-                ],
-                spacing=6,
+            ft.Container(
+                padding=ft.Padding.symmetric(horizontal=GAP, vertical=GAP),
+                content=ft.Column(
+                    [
+                        ft.Text("Change your password", size=TEXT, weight=ft.FontWeight.BOLD),
+                        # Two fields a line on a tablet, one on a phone.
+                        ft.ResponsiveRow(
+                            [cell(tag(name, field), xs=12, md=6) for field, name in fields],
+                            spacing=8,
+                            run_spacing=8,
+                        ),
+                        self.message_line,
+                        ft.Row(
+                            [
+                                button(
+                                    "Change password",
+                                    self._submit,
+                                    identifier="password-submit",
+                                    primary=True,
+                                ),
+                                button("Cancel", self._cancel, identifier="password-cancel"),
+                            ],
+                            wrap=True,
+                        ),
+                    ],
+                    spacing=6,
+                ),
             ),
         )
         self.control.visible = False
@@ -135,12 +130,4 @@ class PasswordPanel:
 
 
 def _secret(label: str) -> ft.TextField:
-    return ft.TextField(
-        label=label,
-        text_size=TEXT,
-        filled=True,
-        bgcolor=ft.Colors.WHITE,
-        color=ft.Colors.BLACK,
-        password=True,
-        can_reveal_password=True,
-    )
+    return ft.TextField(label=label, text_size=TEXT, password=True, can_reveal_password=True)

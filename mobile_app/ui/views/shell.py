@@ -65,11 +65,12 @@ class Shell:
         )
         self.tab = self.nav.tabs[0] if self.nav.tabs else Tab.QUEUE
         self.detail_open = False
+        self.password = PasswordPanel(workspace.sync.change_password, self.ctx.touch, notify)
         self.sync_bar = SyncBarView(
             on_sync_now=self._sync_now,
             on_lock=lambda _: on_locked(),
+            on_password=self.password.toggle,
             sign_in=SignInRow(workspace.user_id, workspace.sync.sign_in, self.ctx.touch),
-            password=PasswordPanel(workspace.sync.change_password, self.ctx.touch, notify),
         )
         self.idle = ft.Text("", size=TEXT, color=ft.Colors.BLACK)
         self.idle_box = ft.Container(
@@ -119,6 +120,7 @@ class Shell:
                 [
                     self.sync_bar.control,
                     self.idle_banner,
+                    self.password.control,
                     ft.Container(
                         content=ft.Column(body, expand=True),
                         padding=ft.Padding.only(left=GAP, right=GAP, top=GAP),

@@ -1,13 +1,12 @@
 """The sync bar at the top of every screen (renders ``viewmodels.sync_bar.SyncBar``), with
-the password field when the server wants a sign-in again, and the panel to change one's own
-password."""
+the password field when the server wants a sign-in again, and the key button that opens the
+panel to change one's own password."""
 
 from __future__ import annotations
 
 import flet as ft
 
 from mobile_app.ui.viewmodels.sync_bar import SyncBar, Tone
-from mobile_app.ui.views.password import PasswordPanel
 from mobile_app.ui.views.sign_in import SignInRow
 from mobile_app.ui.views.theme import SMALL, TEXT, TONE_COLORS, TOUCH, Handler, tag
 
@@ -21,10 +20,9 @@ _ICONS = {
 
 class SyncBarView:
     def __init__(
-        self, on_sync_now: Handler, on_lock: Handler, sign_in: SignInRow, password: PasswordPanel
+        self, on_sync_now: Handler, on_lock: Handler, on_password: Handler, sign_in: SignInRow
     ) -> None:
         self.sign_in = sign_in
-        self.password = password
         self.icon = ft.Icon(ft.Icons.CLOUD_OFF, color=ft.Colors.WHITE, size=26)
         self.headline = ft.Text("", size=TEXT, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
         self.pending = ft.Text("", size=TEXT, color=ft.Colors.WHITE)
@@ -70,7 +68,7 @@ class SyncBarView:
                                 ft.IconButton(
                                     ft.Icons.KEY,
                                     tooltip="Change password",
-                                    on_click=password.toggle,
+                                    on_click=on_password,
                                     icon_color=ft.Colors.WHITE,
                                     width=TOUCH,
                                     height=TOUCH,
@@ -92,7 +90,6 @@ class SyncBarView:
                     ),
                     self.problem_line,
                     sign_in.control,
-                    password.control,
                     self.progress,
                 ],
                 spacing=4,
