@@ -1,7 +1,8 @@
 """Changing one's own password over a hotspot that drops: the answer is lost after the server
 made the change.  The tablet cannot know which happened, so it says both; at its next sync the
 server has ended its old sign-in, it asks for the new password, and the work that waited on
-it goes.  Nothing is lost and nothing is sent twice."""
+it goes.  Nothing is lost and nothing is sent twice.  A change the network delivers twice is
+made once, and the copy counts against nobody."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from mobile_app.sync.scheduler import SyncScheduler
 from mobile_app.sync.status import Connectivity, SyncStatus
 from shared.api import Role
 from shared.protocol import IncidentFields
-from sync_server.store.tables import ChangeRow
+from sync_server.store.tables import AuditRow, ChangeRow, UserRow
 from sync_server.testing import LiveServer, sqlite_url, start_server
 from tests.chaos.faulty_proxy import ThreadedProxy, run_in_thread
 from tests.sync.conftest import PASSWORD, enroll_device, run
@@ -38,6 +39,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def hotspot(live: LiveServer) -> Iterator[ThreadedProxy]:
     with run_in_thread(int(live.url.rsplit(":", 1)[1])) as proxy:
         yield proxy
+
+
+def hotspot_url(hotspot: ThreadedProxy) -> str:
+    return f"http://127.0.0.1:{hotspot.port}"
 
 
 async def _until(scheduler: SyncScheduler, done: Callable[[SyncStatus], bool]) -> None:
@@ -84,3 +89,32 @@ def test_the_answer_to_a_password_change_is_lost_and_nothing_else_is(
             )
         ).all()
     assert len(sent) == 1, "the call reached the server, once"
+
+
+def test_a_password_change_the_network_delivers_twice_is_made_once(
+    live: LiveServer, hotspot: ThreadedProxy, tmp_path: Path
+):
+    """The copy arrives with a session the first one ended: refused, and counted as nothing
+    (no failed logon, no lockout); the tablet carries on with what the first one answered."""
+    live.add_user("piet", PASSWORD, Role.DISPATCHER)
+    tablet = enroll_device(live, tmp_path, "piet-tablet", "piet", url=hotspot_url(hotspot))
+
+    async def change() -> None:
+        client = tablet.client()
+        try:
+            hotspot.script(["pass", "duplicate"])  # the refresh, then the change
+            await client.change_password(PASSWORD, NEW)
+        finally:
+            await client.aclose()
+
+    run(change())
+    assert hotspot.stats.faults.get("duplicate") == 1, "the server did get it twice"
+    assert tablet.sync().pushed == 0  # the tablet's fresh sign-in works
+    ctx = live.context()
+    with ctx.db.read() as session:
+        piet = session.get(UserRow, "piet")
+        assert piet is not None and piet.failed_logons == 0
+        failures = session.exec(
+            select(AuditRow).where(AuditRow.user_id == "piet", AuditRow.outcome == "failure")
+        ).all()
+    assert failures == []
