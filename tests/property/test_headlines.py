@@ -11,11 +11,8 @@ from shared.merge.incidents import incident_headline
 from shared.merge.units import UnitState, unit_headline
 from tests.simulation import ACTIONS, World
 
-steps = st.lists(
-    st.tuples(st.integers(0, 5), st.sampled_from(ACTIONS), st.integers(0, 8), st.integers(0, 50)),
-    min_size=1,
-    max_size=120,
-)
+step = st.tuples(st.integers(0, 5), st.sampled_from(ACTIONS), st.integers(0, 8), st.integers(0, 50))
+steps = st.lists(step, min_size=1, max_size=120)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -64,13 +61,20 @@ def test_the_headline_of_every_incident_and_unit_matches_its_full_view(n_devices
             )
 
 
+long_steps = st.lists(step, min_size=30, max_size=200)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n_devices=st.integers(2, 6), script=steps)
-def test_a_unit_status_kept_up_op_by_op_is_the_fold_of_all_its_events(n_devices, script):
+@given(
+    skews=st.lists(st.sampled_from([0, 0, 5_000, -5_000, 3_600_000]), min_size=2, max_size=6),
+    script=long_steps,
+)
+def test_a_unit_status_kept_up_op_by_op_is_the_fold_of_all_its_events(skews, script):
     """Ops applied as they were written (events mostly in time order, as from the field, with
-    late entries and resolutions among them): the status kept up event by event is always
-    what folding every event again from the start gives."""
-    world = World.create(n_devices)
+    late entries, resolutions and devices whose clocks are off among them): the status kept
+    up event by event is always what folding every event again from the start gives."""
+    n_devices = len(skews)
+    world = World.create(n_devices, skew_ms=skews)
     for who, action, pick, value in script:
         world.step(who % n_devices, action, pick, value)
     replica = Replica()
