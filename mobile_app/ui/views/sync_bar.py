@@ -18,6 +18,21 @@ _ICONS = {
 }
 
 
+def _bar_button(identifier: str, icon: ft.IconData, tooltip: str, on_click: Handler) -> ft.Control:
+    """A white icon button, a full touch target, on the bar's colour."""
+    return tag(
+        identifier,
+        ft.IconButton(
+            icon,
+            tooltip=tooltip,
+            on_click=on_click,
+            icon_color=ft.Colors.WHITE,
+            width=TOUCH,
+            height=TOUCH,
+        ),
+    )
+
+
 class SyncBarView:
     def __init__(
         self, on_sync_now: Handler, on_lock: Handler, on_password: Handler, sign_in: SignInRow
@@ -52,39 +67,11 @@ class SyncBarView:
                                 spacing=2,
                                 expand=True,
                             ),
-                            tag(
-                                "sync-now",
-                                ft.IconButton(
-                                    ft.Icons.SYNC,
-                                    tooltip="Sync now",
-                                    on_click=on_sync_now,
-                                    icon_color=ft.Colors.WHITE,
-                                    width=TOUCH,
-                                    height=TOUCH,
-                                ),
+                            _bar_button("sync-now", ft.Icons.SYNC, "Sync now", on_sync_now),
+                            _bar_button(
+                                "password-open", ft.Icons.KEY, "Change password", on_password
                             ),
-                            tag(
-                                "password-open",
-                                ft.IconButton(
-                                    ft.Icons.KEY,
-                                    tooltip="Change password",
-                                    on_click=on_password,
-                                    icon_color=ft.Colors.WHITE,
-                                    width=TOUCH,
-                                    height=TOUCH,
-                                ),
-                            ),
-                            tag(
-                                "lock",
-                                ft.IconButton(
-                                    ft.Icons.LOCK,
-                                    tooltip="Lock",
-                                    on_click=on_lock,
-                                    icon_color=ft.Colors.WHITE,
-                                    width=TOUCH,
-                                    height=TOUCH,
-                                ),
-                            ),
+                            _bar_button("lock", ft.Icons.LOCK, "Lock", on_lock),
                         ],
                         vertical_alignment=ft.CrossAxisAlignment.CENTER,
                     ),
