@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 STORE_FILE = "device.db"
 
 
+DEFAULT_KEEP_CLOSED_DAYS = 30.0
+"""Closed calls stay on a device this long after their last change, unless the agency sets
+otherwise (``DA_KEEP_CLOSED_DAYS``); supervisors' reports on the device look back 7 days."""
+
+
 @dataclass(frozen=True)
 class DeviceSettings:
     """Where this device keeps its store and how its sessions behave."""
@@ -64,6 +69,9 @@ class DeviceSettings:
     retry_unreachable_cap_s: float = 30.0
     """Longest wait while the server cannot be reached at all (see ``sync.backoff``)."""
     timeout_s: float = 15.0
+    keep_closed_days: float | None = DEFAULT_KEEP_CLOSED_DAYS
+    """Closed incidents leave the device this many days after their last change, if nothing
+    about them is unsent or unresolved (the server keeps them; None keeps them here too)."""
 
     @property
     def store_path(self) -> Path:
@@ -219,6 +227,7 @@ class DeviceAccess:
             ),
             on_status=sync.publish,
             live=settings.live,
+            keep_closed_days=settings.keep_closed_days,
         )
         sync.scheduler = scheduler
         stopped = False

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import flet as ft
 
-from mobile_app.device import DeviceAccess, DeviceSettings
+from mobile_app.device import DEFAULT_KEEP_CLOSED_DAYS, DeviceAccess, DeviceSettings
 from mobile_app.ui.app import AppServices, build_app
 from mobile_app.ui.viewmodels.access import EnrollForm
 
@@ -31,6 +31,8 @@ class AppConfig:
     """Pre-filled on the enrollment screen (the person can change it)."""
     device_name: str = ""
     enroll_hint: str | None = None
+    keep_closed_days: float | None = DEFAULT_KEEP_CLOSED_DAYS
+    """How long closed calls stay on the device (``DA_KEEP_CLOSED_DAYS``; "forever": kept)."""
 
     @classmethod
     def from_env(cls, profile: str = DEFAULT_PROFILE) -> AppConfig:
@@ -38,7 +40,26 @@ class AppConfig:
             data_dir=data_dir_for(profile),
             server_url=os.environ.get("DA_SERVER_URL", ""),
             device_name=os.environ.get("DA_DEVICE_NAME", ""),
+            keep_closed_days=keep_closed_days(os.environ.get("DA_KEEP_CLOSED_DAYS", "")),
         )
+
+
+def keep_closed_days(text: str) -> float | None:
+    """The agency's retention period for closed calls on devices, from its setting."""
+    text = text.strip().lower()
+    if not text:
+        return DEFAULT_KEEP_CLOSED_DAYS
+    if text == "forever":
+        return None
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not days >= 0:  # NaN too
+        raise ValueError(
+            f"DA_KEEP_CLOSED_DAYS must be a number of days (0 or more) or 'forever', not {text!r}"
+        )
+    return days
 
 
 def data_dir_for(profile: str) -> Path:
@@ -50,7 +71,9 @@ def data_dir_for(profile: str) -> Path:
 
 
 def services_for(config: AppConfig) -> AppServices:
-    access = DeviceAccess(DeviceSettings(data_dir=config.data_dir))
+    access = DeviceAccess(
+        DeviceSettings(data_dir=config.data_dir, keep_closed_days=config.keep_closed_days)
+    )
     return AppServices(
         access=access,
         enroll_with=EnrollForm(server_url=config.server_url, device_name=config.device_name),

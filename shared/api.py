@@ -25,6 +25,7 @@ SYNC = f"{PREFIX}/sync"  # POST SyncRequest -> SyncResponse (push + pull, one ro
 PUSH = f"{PREFIX}/push"  # POST PushRequest -> PushResult
 PULL = f"{PREFIX}/pull"  # GET ?cursor=&limit= -> PullPage
 SNAPSHOT = f"{PREFIX}/snapshot"  # GET ?after=&limit= -> SnapshotPage (after resync_required)
+ENTITY = f"{PREFIX}/entities/{{entity}}/{{entity_id}}"  # GET -> EntitySnapshot (one, whole)
 EVENTS = f"{PREFIX}/events"  # GET text/event-stream; "event: changes" data {"seq": n}
 CONFLICTS = f"{PREFIX}/conflicts"  # GET -> list[ConflictRecord] (supervisor)
 CONFLICT = f"{PREFIX}/conflicts/{{conflict_id}}"  # GET -> ConflictRecord

@@ -38,6 +38,11 @@ class SealedCache(Generic[K, V]):
             entry = self._entries.pop(key, None)
         return entry[1] if entry is not None and entry[0] == sealed else None
 
+    def drop(self, key: K) -> None:
+        """Forget ``key`` (its record left the device)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     def put(self, key: K, sealed: bytes, value: V) -> None:
         with self._lock:
             self._entries[key] = (sealed, value)

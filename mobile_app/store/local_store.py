@@ -26,6 +26,7 @@ from mobile_app.store.kdf import KdfParams
 from mobile_app.store.queries import StoreQueries
 from mobile_app.store.replication import StoreReplication
 from mobile_app.store.repository import set_meta
+from mobile_app.store.retention import StoreRetention
 from mobile_app.store.schema import SCHEMA_VERSION, DeviceTable
 from mobile_app.store.vault import MAX_PIN_ATTEMPTS, create_vault, failed_attempts, unlock_vault
 from shared.hlc import system_ms
@@ -37,7 +38,7 @@ StorePath = str | os.PathLike[str]
 _DRAFT = "intake_draft"
 
 
-class LocalStore(StoreActions, StoreQueries, StoreReplication):
+class LocalStore(StoreActions, StoreQueries, StoreReplication, StoreRetention):
     """An unlocked store.  Build it with ``create`` or ``unlock``, never directly."""
 
     def keep_draft(self, text: str | None) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from mobile_app.store.errors import StoreError
 from mobile_app.store.repository import RESYNC_NEEDED, get_meta, set_meta
-from mobile_app.store.schema import SCHEMA_VERSION, DeviceTable, EntityBaseRow
+from mobile_app.store.schema import SCHEMA_VERSION, DeviceTable, EntityBaseRow, PurgedRow
 
 
 def _add_entity_base(connection: Connection) -> None:
@@ -31,7 +31,16 @@ def _add_op_refused(connection: Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE op_log ADD COLUMN refused VARCHAR")
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _add_entity_base, 2: _add_op_refused}
+def _add_purged(connection: Connection) -> None:
+    """Where incidents that left the device under the retention rule are remembered."""
+    DeviceTable.metadata.tables[PurgedRow.__tablename__].create(connection, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {
+    1: _add_entity_base,
+    2: _add_op_refused,
+    3: _add_purged,
+}
 """From version N to N + 1."""
 
 

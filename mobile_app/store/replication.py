@@ -35,6 +35,12 @@ from mobile_app.store.repository import (
     get_meta,
     set_meta,
 )
+from mobile_app.store.retention import (
+    forget_purged,
+    mark_refetch,
+    purged_among,
+    refetch_needed,
+)
 from shared.hlc import MAX_COUNTER, ZERO, ClockSkewError, Hlc, HybridClock
 from shared.merge import apply_op, new_state
 from shared.merge.replica import EntityState
@@ -326,6 +332,8 @@ class StoreReplication(StoreCore):
         repo.save_rows(s, [m.row for m in taken if m.row is not None])
         repo.append_rows(s, [row for m in taken for row in m.op_rows])
         self._row_s = (time.monotonic() - writing) / max(1, ops)
+        # A change to an incident that left the device: it has no history here to merge onto.
+        mark_refetch(s, purged_among(s, [m.key for m in taken]))
         own = [c.op.seq for m in taken for c in m.changes if c.op.device_id == self.device_id]
         _note_own_ops(s, own)
         set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
@@ -376,6 +384,21 @@ class StoreReplication(StoreCore):
                 )
         keys = frozenset((kind_of(state), state.id) for state in states)
         self._listeners.notify(StoreChange(ChangeKind.MERGED, keys))
+
+    def refetch_needed(self) -> list[EntityKey]:
+        """Incidents that left the device (``retention``) and that a pulled change touched
+        since: the sync client fetches each whole and hands it to ``adopt_refetched``."""
+        self._repo_or_raise()
+        with self._read() as s:
+            return refetch_needed(s)
+
+    def adopt_refetched(self, key: EntityKey, state: EntityState | None) -> None:
+        """The server's whole state of a purged incident that came back (None: the server has
+        none, and what was pulled is all there is); an ordinary incident again from here."""
+        if state is not None:
+            self.adopt_snapshot([state])
+        with self._write(local=False) as s:
+            forget_purged(s, key)
 
     @property
     def snapshot_progress(self) -> SnapshotProgress | None:

@@ -188,6 +188,11 @@ class Repository:
             self._readable.put(key, sealed, cached)
         return cached
 
+    def forget(self, key: EntityKey) -> None:
+        """Drop what memory holds of an entity that left the device."""
+        self._writable.drop(key)
+        self._readable.drop(key)
+
     def save(self, s: Tx, state: EntityState) -> None:
         """Seal and store ``state``; the repository owns the object from here on."""
         self.save_rows(s, [self.entity_row(state)])

@@ -14,9 +14,9 @@ from sqlalchemy import Column, ForeignKeyConstraint, Index, LargeBinary
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 3
-"""2 added ``entity_base``, 3 ``op_log.refused`` (``mobile_app.store.migrations`` upgrades older
-files)."""
+SCHEMA_VERSION = 4
+"""2 added ``entity_base``, 3 ``op_log.refused``, 4 ``purged`` (``mobile_app.store.migrations``
+upgrades older files)."""
 
 
 class DeviceTable(SQLModel, registry=registry()):
@@ -78,6 +78,19 @@ class OpLogRow(DeviceTable, table=True):
         default=None, description="why the server refused this op for good: undone here"
     )
     op: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PurgedRow(DeviceTable, table=True):
+    """An incident closed long ago whose records left this device (``retention``): only its id
+    stays, in clear, so that a change to it pulled later (someone reopened it) is known to lack
+    its history and the whole incident is fetched from the server again."""
+
+    __tablename__ = "purged"
+
+    kind: str = Field(primary_key=True, description="incident")
+    entity_id: str = Field(primary_key=True)
+    purged_ms: int
+    refetch: bool = Field(default=False, description="a change arrived since: fetch it whole")
 
 
 class MetaRow(DeviceTable, table=True):

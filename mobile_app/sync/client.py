@@ -42,7 +42,7 @@ from mobile_app.sync.errors import (
 )
 from mobile_app.sync.port import Replicating
 from mobile_app.sync.replies import from_the_server
-from mobile_app.sync.snapshots import StatesPage, read_page
+from mobile_app.sync.snapshots import StatesPage, read_entity, read_page
 from shared import api
 from shared.api import LoginRequest, PasswordChange, RefreshRequest, TokenPair
 from shared.protocol import (
@@ -131,9 +131,11 @@ class SyncClient:
         """Push everything pending and pull until caught up, or raise a ``SyncFailed``."""
         try:
             try:
-                return await self._sync_once()
+                result = await self._sync_once()
             finally:
                 await self._merge_held()
+            await self._refetch_purged()
+            return result
         except StorageFailed as failed:  # a full device: retried like any failed round
             raise StorageTrouble(failed.full) from failed
 
@@ -305,6 +307,22 @@ class SyncClient:
             after, done = page.next_after, page.next_after is None
         assert first_cursor is not None
         self.store.resume_from(first_cursor)
+
+    async def _refetch_purged(self) -> None:
+        """Incidents this device let go (``store.retention``) that a pulled change touched:
+        fetch each whole, so a reopened call comes back with its address, caller and notes
+        instead of the one change pulled.  One that fails now is fetched next round."""
+        for kind, entity_id in self.store.refetch_needed():
+            path = api.ENTITY.format(entity=kind.value, entity_id=entity_id)
+            reply = await self._send("GET", path, "")
+            if reply.status_code == 404:
+                self.store.adopt_refetched((kind, entity_id), None)
+            elif reply.status_code == 200:
+                state = read_entity(reply.content)
+                await asyncio.to_thread(self.store.adopt_refetched, (kind, entity_id), state)
+            else:
+                await self._recover(reply, 0)  # an expired token is refreshed; next round
+                return
 
     async def _refresh(self) -> None:
         body = RefreshRequest(refresh_token=self.tokens.refresh_token).model_dump_json()

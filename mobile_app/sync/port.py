@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from mobile_app.store import MergeResult, SnapshotProgress
 from shared.merge.replica import EntityState
-from shared.protocol import Op, PullPage
+from shared.protocol import Entity, Op, PullPage
 
 
 class Replicating(Protocol):
@@ -52,6 +52,12 @@ class Replicating(Protocol):
     ) -> list[Op]: ...
 
     def rewind_ack(self, last_seq: int) -> None: ...
+
+    def refetch_needed(self) -> list[tuple[Entity, str]]: ...
+
+    def purge_closed(self, *, older_than_ms: int) -> list[tuple[Entity, str]]: ...
+
+    def adopt_refetched(self, key: tuple[Entity, str], state: EntityState | None) -> None: ...
 
     def wipe(self, reason: str = ...) -> None: ...
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from mobile_app.store.errors import StoreError
 from mobile_app.sync.backoff import Backoff
 from mobile_app.sync.client import SyncClient
 from mobile_app.sync.errors import (
@@ -34,6 +35,8 @@ from mobile_app.sync.status import Connectivity, SyncStatus
 
 log = logging.getLogger(__name__)
 _JOB = "sync"
+DAY_MS = 86_400_000
+PURGE_EVERY_S = 3600.0
 
 
 class SyncScheduler:
@@ -45,8 +48,13 @@ class SyncScheduler:
         backoff: Backoff | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
         live: bool = True,
+        keep_closed_days: float | None = None,
     ) -> None:
         self.client = client
+        self.keep_closed_ms = None if keep_closed_days is None else keep_closed_days * DAY_MS
+        """Closed incidents leave the device this long after their last change (None: kept);
+        checked after a round that reached the server, at most every ``PURGE_EVERY_S``."""
+        self._purged_at: float | None = None
         self.store = client.store
         self.periodic_s = periodic_s
         self.backoff = backoff or Backoff()
@@ -141,6 +149,7 @@ class SyncScheduler:
                     return
                 self.backoff.reset()
                 self._online.set()
+                await self._let_go_of_closed()
                 self._publish(
                     connectivity=Connectivity.ONLINE,
                     last_sync_ms=int(time.time() * 1000),
@@ -153,6 +162,23 @@ class SyncScheduler:
             self._schedule(self.periodic_s)
         finally:
             self._running = False
+
+    async def _let_go_of_closed(self) -> None:
+        """Apply the retention rule (``store.retention``) once the server has everything this
+        device sent; a store that cannot do it now (locked, full) tries again next hour."""
+        now = time.monotonic()
+        due = self._purged_at is None or now - self._purged_at >= PURGE_EVERY_S
+        if self.keep_closed_ms is None or not due:
+            return
+        self._purged_at = now
+        before = int(time.time() * 1000 - self.keep_closed_ms)
+        try:
+            gone = await asyncio.to_thread(self.store.purge_closed, older_than_ms=before)
+        except StoreError as failed:
+            log.warning("closed incidents not let go this time: %s", failed)
+            return
+        if gone:
+            log.info("%d closed incident(s) left this device under the retention rule", len(gone))
 
     def _failed(self, failure: SyncFailed) -> None:
         if isinstance(failure, PushRefused):

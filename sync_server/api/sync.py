@@ -13,11 +13,11 @@ from shared.protocol import MAX_PULL_LIMIT, PullPage, PushRequest, PushResult, S
 from shared.protocol import SyncResponse as SyncResult
 from sync_server.api.deps import Ctx, SyncCaller
 from sync_server.api.errors import responses
-from sync_server.messages import SnapshotPage
+from sync_server.messages import EntitySnapshot, SnapshotPage
 from sync_server.service import pull as pulling
 from sync_server.service import push as pushing
 from sync_server.service.pull import MAX_CURSOR
-from sync_server.service.snapshot import snapshot
+from sync_server.service.snapshot import one_entity, snapshot
 from sync_server.store import changelog
 
 log = logging.getLogger(__name__)
@@ -82,3 +82,10 @@ def get_snapshot(
 ) -> SnapshotPage:
     """Every merged incident and unit state, for a device that must resync."""
     return snapshot(ctx, after, limit)
+
+
+@router.get(api.ENTITY, response_model=EntitySnapshot, responses=responses(*_AUTH, 404))
+def get_entity(ctx: Ctx, caller: SyncCaller, entity: str, entity_id: str) -> EntitySnapshot:
+    """One incident's or unit's whole merged state: for a device that let a closed incident
+    go and has since pulled a change to it (someone reopened it)."""
+    return one_entity(ctx, entity, entity_id)

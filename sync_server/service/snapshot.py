@@ -1,5 +1,6 @@
 """Snapshot: every merged entity state, paged, for a device that cannot resume from the log
-(new after a compaction, or told ``resync_required``).
+(new after a compaction, or told ``resync_required``); and one entity's whole state, for a
+device that let a closed incident go and pulled a change to it since (it was reopened).
 
 Take the cursor of the first page, load every page, then pull from that cursor: changes the
 pages already contain are applied again as no-ops, so nothing is missed or doubled.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from shared.protocol import ErrorCode
+from shared.protocol import Entity, ErrorCode
 from sync_server.context import Context
 from sync_server.errors import Refused
 from sync_server.messages import EntitySnapshot, SnapshotPage
@@ -43,4 +44,18 @@ def snapshot(ctx: Context, after: str | None, limit: int) -> SnapshotPage:
         cursor=cursor,
         entities=states,
         next_after=f"{last.entity}/{last.entity_id}" if last else None,
+    )
+
+
+def one_entity(ctx: Context, entity: str, entity_id: str) -> EntitySnapshot:
+    try:
+        kind = Entity(entity)
+    except ValueError:
+        raise Refused(ErrorCode.INVALID, "entity must be 'incident' or 'unit'") from None
+    with ctx.db.read() as session:
+        state = entities.load(session, ctx.sealer, kind, entity_id)
+    if state is None:
+        raise Refused(ErrorCode.NOT_FOUND, f"no {kind.value} {entity_id!r} here")
+    return EntitySnapshot(
+        entity=kind.value, entity_id=entity_id, state=json.loads(state.model_dump_json())
     )

@@ -75,6 +75,26 @@ def test_a_store_from_before_refused_ops_is_upgraded_and_keeps_its_outbox(
         reopened.lock()
 
 
+def test_a_store_from_before_retention_is_upgraded_and_can_let_closed_calls_go(
+    make_store: MakeStore,
+):
+    """Schema 3 had no ``purged`` table."""
+    store = make_store()
+    op = store.create_incident({"incident_type": "FSTRU", "address": "1 Old Rd"}, 2)
+    store.lock()
+    _damage(store.path, "drop table purged")
+    _damage(store.path, "update meta set value = '3' where key = 'schema'")
+
+    reopened = LocalStore.unlock(store.path, PIN)
+    try:
+        assert _schema(store.path) == str(SCHEMA_VERSION)
+        assert reopened.pending_ops() == [op]
+        assert reopened.purge_closed(older_than_ms=4_000_000_000_000) == []  # open, and unsent
+        assert reopened.refetch_needed() == []
+    finally:
+        reopened.lock()
+
+
 def test_a_store_written_by_a_newer_app_is_refused_and_left_untouched(make_store: MakeStore):
     store = make_store()
     op = store.create_incident({"incident_type": "FSTRU"}, 2)
