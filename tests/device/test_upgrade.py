@@ -24,6 +24,15 @@ def _schema(path: Path) -> str:
     return str(version)
 
 
+def _reopened_as_written_at(store: LocalStore, version: int, undo: str) -> LocalStore:
+    """Lock ``store``, take its file back to schema ``version`` (``undo``: the SQL that removes
+    what the next version added) and unlock it with this app, which upgrades it."""
+    store.lock()
+    _damage(store.path, undo)
+    _damage(store.path, f"update meta set value = '{version}' where key = 'schema'")
+    return LocalStore.unlock(store.path, PIN)
+
+
 def test_a_store_from_before_snapshot_bases_is_upgraded_and_keeps_its_data(
     make_store: MakeStore,
 ):
@@ -32,11 +41,7 @@ def test_a_store_from_before_snapshot_bases_is_upgraded_and_keeps_its_data(
     op = store.create_incident({"incident_type": "FSTRU", "address": "1 Old Rd"}, 2)
     source = make_store("dev-src", "sam")
     history = [source.create_incident({"incident_type": "FSTRU", "address": "9 Elm St"}, 2)]
-    store.lock()
-    _damage(store.path, "drop table entity_base")
-    _damage(store.path, "update meta set value = '1' where key = 'schema'")
-
-    reopened = LocalStore.unlock(store.path, PIN)
+    reopened = _reopened_as_written_at(store, 1, "drop table entity_base")
     try:
         assert _schema(store.path) == str(SCHEMA_VERSION)
         assert reopened.resync_needed  # snapshots it adopted before had no base: pull again
@@ -60,11 +65,7 @@ def test_a_store_from_before_refused_ops_is_upgraded_and_keeps_its_outbox(
     store = make_store()
     first = store.create_incident({"incident_type": "FSTRU", "address": "1 Old Rd"}, 2)
     second = store.add_note(first.entity_id, "smoke from the roof")
-    store.lock()
-    _damage(store.path, "alter table op_log drop column refused")
-    _damage(store.path, "update meta set value = '2' where key = 'schema'")
-
-    reopened = LocalStore.unlock(store.path, PIN)
+    reopened = _reopened_as_written_at(store, 2, "alter table op_log drop column refused")
     try:
         assert _schema(store.path) == str(SCHEMA_VERSION)
         assert reopened.pending_ops() == [first, second]
@@ -81,11 +82,7 @@ def test_a_store_from_before_retention_is_upgraded_and_can_let_closed_calls_go(
     """Schema 3 had no ``purged`` table."""
     store = make_store()
     op = store.create_incident({"incident_type": "FSTRU", "address": "1 Old Rd"}, 2)
-    store.lock()
-    _damage(store.path, "drop table purged")
-    _damage(store.path, "update meta set value = '3' where key = 'schema'")
-
-    reopened = LocalStore.unlock(store.path, PIN)
+    reopened = _reopened_as_written_at(store, 3, "drop table purged")
     try:
         assert _schema(store.path) == str(SCHEMA_VERSION)
         assert reopened.pending_ops() == [op]
