@@ -115,7 +115,9 @@ class ResolveRequest(_Msg):
     comment: Annotated[str, StringConstraints(max_length=4000)] = ""
 
 
-NewPasswordText = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+MIN_PASSWORD = 8
+"""A new password's least length (account creation, resets, a user's own change)."""
+NewPasswordText = Annotated[str, StringConstraints(min_length=MIN_PASSWORD, max_length=256)]
 
 
 class NewUser(_Msg):

@@ -312,17 +312,14 @@ class SyncClient:
         """Incidents this device let go (``store.retention``) that a pulled change touched:
         fetch each whole, so a reopened call comes back with its address, caller and notes
         instead of the one change pulled.  One that fails now is fetched next round."""
-        for kind, entity_id in self.store.refetch_needed():
-            path = api.ENTITY.format(entity=kind.value, entity_id=entity_id)
+        for key in self.store.refetch_needed():
+            path = api.ENTITY.format(entity=key[0].value, entity_id=key[1])
             reply = await self._send("GET", path, "")
-            if reply.status_code == 404:
-                self.store.adopt_refetched((kind, entity_id), None)
-            elif reply.status_code == 200:
-                state = read_entity(reply.content)
-                await asyncio.to_thread(self.store.adopt_refetched, (kind, entity_id), state)
-            else:
+            if reply.status_code not in (200, 404):
                 await self._recover(reply, 0)  # an expired token is refreshed; next round
                 return
+            state = read_entity(reply.content) if reply.status_code == 200 else None
+            await asyncio.to_thread(self.store.adopt_refetched, key, state)
 
     async def _refresh(self) -> None:
         body = RefreshRequest(refresh_token=self.tokens.refresh_token).model_dump_json()
@@ -378,7 +375,8 @@ class SyncClient:
             ).model_dump_json()
         except ValidationError:
             raise PasswordChangeRefused(
-                "enter the current password, and a new one of 8 characters or more"
+                f"enter the current password, and a new one of {api.MIN_PASSWORD} characters "
+                "or more"
             ) from None
         await self._refresh()
         reply = await self._send("POST", api.PASSWORD, body)

@@ -2,7 +2,8 @@
 
 The token's signature and expiry come first; then the device must still be enrolled and not
 revoked (a revoked device is told to wipe, and that order is audited) and the user active,
-with no password reset since the token was issued.
+with the account's sessions not ended since the token was issued (a password change or a new
+authenticator app, here or taken from a peer).
 The role is read from the user row, so a role change applies at once.
 """
 

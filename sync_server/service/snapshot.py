@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from shared.merge.replica import EntityState
 from shared.protocol import Entity, ErrorCode
 from sync_server.context import Context
 from sync_server.errors import Refused
@@ -32,11 +33,7 @@ def snapshot(ctx: Context, after: str | None, limit: int) -> SnapshotPage:
         cursor = changelog.head(session)
         rows = entities.page(session, position, limit + 1)
         states = [
-            EntitySnapshot(
-                entity=row.entity,
-                entity_id=row.entity_id,
-                state=json.loads(entities.decode(ctx.sealer, row).model_dump_json()),
-            )
+            _snapshot_of(row.entity, row.entity_id, entities.decode(ctx.sealer, row))
             for row in rows[:limit]
         ]
     last = states[-1] if states and len(rows) > limit else None
@@ -56,6 +53,10 @@ def one_entity(ctx: Context, entity: str, entity_id: str) -> EntitySnapshot:
         state = entities.load(session, ctx.sealer, kind, entity_id)
     if state is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no {kind.value} {entity_id!r} here")
+    return _snapshot_of(kind.value, entity_id, state)
+
+
+def _snapshot_of(entity: str, entity_id: str, state: EntityState) -> EntitySnapshot:
     return EntitySnapshot(
-        entity=kind.value, entity_id=entity_id, state=json.loads(state.model_dump_json())
+        entity=entity, entity_id=entity_id, state=json.loads(state.model_dump_json())
     )

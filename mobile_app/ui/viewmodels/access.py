@@ -15,6 +15,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from mobile_app.store.vault import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+from shared.api import MIN_PASSWORD
 
 MIN_PIN = MIN_PIN_LENGTH
 MAX_PIN = MAX_PIN_LENGTH
@@ -140,13 +141,9 @@ def new_pin_problems(pin: str, again: str) -> dict[str, str]:
     return {}
 
 
-MIN_PASSWORD = 8
-"""The server's rule for a new password (``shared.api.NewPasswordText``), checked here first
-so a slip is named before anything is sent."""
-
-
 def new_password_problem(current: str, new: str, again: str) -> str | None:
-    """What is wrong with a change of one's own password, before it is sent; None if nothing."""
+    """What is wrong with a change of one's own password, before it is sent (the server's own
+    rule, ``shared.api.MIN_PASSWORD``, checked here first so a slip is named); None if nothing."""
     if not current:
         return "Enter your current password"
     if len(new) < MIN_PASSWORD:

@@ -17,6 +17,7 @@ import flet as ft
 from mobile_app.ui.ports import AccessError
 from mobile_app.ui.viewmodels.access import new_password_problem, one_time_code
 from mobile_app.ui.views.theme import GAP, SMALL, TEXT, button, cell, tag
+from shared.api import MIN_PASSWORD
 
 ChangePassword = Callable[[str, str, str | None], Awaitable[None]]
 
@@ -34,7 +35,7 @@ class PasswordPanel:
         self._touch = touch
         self._done = done
         self.current = _secret("Current password")
-        self.new = _secret("New password (8 characters or more)")
+        self.new = _secret(f"New password ({MIN_PASSWORD} characters or more)")
         self.again = _secret("New password again")
         self.code = ft.TextField(
             label="Authenticator code, if you use one",
