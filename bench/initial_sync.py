@@ -19,22 +19,19 @@ decoded and adopted into another empty encrypted store, is the last figure: repl
 from __future__ import annotations
 
 import functools
-import json
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 from bench.figures import BenchResult, Figure, Target, ratio
 from bench.ingest import check, disk_bytes, ingest, ingest_side_by_side, same_as_reference
-from bench.pages import PAGE_SIZE, encode_pages
+from bench.pages import PAGE_SIZE, SNAPSHOT_LIMIT, encode_pages, snapshot_pages
 from bench.profiling import profiled
 from bench.runner import Benchmark, RunContext
 from bench.stores import PlainStore, open_store
 from bench.timing import fmt_bytes, fmt_int, fmt_s, frozen_heap, timed
 from bench.workload import Fleet, replay
 from mobile_app.store import LocalStore
-from mobile_app.store.codec import kind_of
 from mobile_app.sync.snapshots import read_page
-from shared.api import EntitySnapshot, SnapshotPage
 from shared.hlc import system_ms
 from shared.merge import Replica
 from shared.merge.replica import EntityState
@@ -42,7 +39,6 @@ from shared.protocol import Op
 
 TARGET = Target(">=", 30_000, "issue 6; PowerSync desktop 27.6k")
 SIDE_BY_SIDE_UP_TO = 10_000  # larger syncs run the encrypted store only (minutes per store)
-SNAPSHOT_PAGE = 500  # the server's largest snapshot page
 
 
 def run(ctx: RunContext) -> BenchResult:
@@ -125,9 +121,9 @@ def _one_size(ctx: RunContext, result: BenchResult, ops: list[Op], now: int) -> 
             enc.seconds,
             snapshot.seconds,
             f"{fmt_s(enc.seconds)} ÷ {fmt_s(snapshot.seconds)} ({entities:,} merged states in "
-            f"{snapshot.pages} snapshot pages of {SNAPSHOT_PAGE}, decoded and adopted into an "
-            f"empty encrypted store: {fmt_int(entities / snapshot.seconds)} states/s; "
-            "how the sync client starts a new device)",
+            f"{snapshot.pages} snapshot pages of up to {SNAPSHOT_LIMIT} or 512 kB, decoded and "
+            f"adopted into an empty encrypted store: {fmt_int(entities / snapshot.seconds)} "
+            "states/s; how the sync client starts a new device)",
         )
     )
     result.extras[label] = {
@@ -151,27 +147,13 @@ def _snapshot_bootstrap(ctx: RunContext, reference: Replica, label: str, now: in
     """The same history as the server's snapshot: pages of merged states, each decoded and
     adopted the way ``SyncClient`` does for a new device (the server's work is not timed)."""
     states: list[EntityState] = [*reference.incidents.values(), *reference.units.values()]
-    pages = [
-        SnapshotPage(
-            cursor=now,
-            entities=[
-                EntitySnapshot(
-                    entity=kind_of(state).value,
-                    entity_id=state.id,
-                    state=json.loads(state.model_dump_json()),
-                )
-                for state in states[start : start + SNAPSHOT_PAGE]
-            ],
-            next_after=None,
-        ).model_dump_json()
-        for start in range(0, len(states), SNAPSHOT_PAGE)
-    ]
+    pages = snapshot_pages(states, cursor=now)
     path = ctx.workdir / f"snapshot-{label}.db"
     with open_store(path, f"bench-snapshot-{label}", LocalStore) as store, frozen_heap():
 
         def adopt_all() -> None:
             for data in pages:
-                store.adopt_snapshot(read_page(data.encode()).states)
+                store.adopt_snapshot(read_page(data).states)
             store.resume_from(1)
 
         _, seconds = timed(adopt_all)

@@ -1,4 +1,5 @@
-"""The server's side of a pull, simulated: the global change log cut into encoded pages.
+"""The server's side of a pull, simulated: the global change log cut into encoded pages, and
+the merged states cut into snapshot pages.
 
 Pages are encoded before timing starts (that is the server's work); what a benchmark times is
 the device's: decoding each page from the bytes that arrived and merging it.
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mobile_app.store.codec import kind_of
+from shared.api import SnapshotPage
+from shared.merge.replica import EntityState
 from shared.protocol import Change, Op, PullPage
+from sync_server.service.snapshot import page_of
 
 PAGE_SIZE = 500  # the client's default pull limit (SyncRequest.limit)
 
@@ -39,3 +44,21 @@ def encode_pages(
 
 def decode_page(data: bytes) -> PullPage:
     return PullPage.model_validate_json(data)
+
+
+SNAPSHOT_LIMIT = 500  # the client's snapshot page limit, the server's largest
+
+
+def snapshot_pages(states: Sequence[EntityState], *, cursor: int) -> list[bytes]:
+    """The server's snapshot of ``states`` as the pages a new device loads, cut as the server
+    cuts them (at most ``SNAPSHOT_LIMIT`` states, and ``SNAPSHOT_PAGE_BYTES`` of them)."""
+    candidates = [(kind_of(state).value, state.id, state) for state in states]
+    pages, start = [], 0
+    while start < len(candidates):
+        entities = page_of(candidates[start : start + SNAPSHOT_LIMIT])
+        start += len(entities)
+        more = start < len(candidates)
+        last = f"{entities[-1].entity}/{entities[-1].entity_id}" if more else None
+        page = SnapshotPage(cursor=cursor, entities=entities, next_after=last)
+        pages.append(page.model_dump_json().encode())
+    return pages

@@ -106,8 +106,32 @@ class _EntityMerge:
         )
 
 
+@dataclass(frozen=True)
+class _Adoption:
+    """One entity of a snapshot page, worked out and sealed ready to store: the server's state
+    as its base, the row it becomes here, and the row that was worked out against (as stored
+    then: None if the entity was new here)."""
+
+    key: EntityKey
+    loaded_from: bytes | None
+    base: dict[str, Any]
+    row: SealedRow
+
+
+def _adoption(repo: Repository, s: Tx, server_state: EntityState) -> _Adoption:
+    """``server_state`` sealed as the base, then with this device's logged ops applied again
+    (in place) and sealed as the entity's row."""
+    key = (kind_of(server_state), server_state.id)
+    loaded_from = repo.sealed(s, *key)
+    base = repo.base_row(server_state)  # before the ops change it
+    for op in repo.ops_for(s, *key):
+        apply_op(server_state, op)
+    return _Adoption(key, loaded_from, base, repo.entity_row(server_state))
+
+
 class StoreReplication(StoreCore):
     _row_s = 0.00005
+    _adoption_s = 0.0002
     """Seconds one pulled op took to store in the last merge transaction (entity row and log
     row): how transactions keep to the budget."""
 
@@ -356,7 +380,8 @@ class StoreReplication(StoreCore):
         *,
         progress: SnapshotProgress | None = None,
     ) -> None:
-        """Take the server's merged states (a resync after the change log was compacted).
+        """Take the server's merged states (a new device, or a resync after the change log was
+        compacted).
 
         Every op this device holds for an entity is applied again on top of the server's state:
         ops the server already merged are no-ops, and anything it lacks (this device's unsent
@@ -364,26 +389,55 @@ class StoreReplication(StoreCore):
         The server's state is also kept as the entity's base: the log no longer holds the
         history it summarises, and a rebuild (damaged row, re-stamped outbox) starts from it.
 
-        ``progress`` (where the snapshot started and where its next page starts) commits with
-        the page, so a cut resumes at the next page instead of the first.
+        As a pulled page is merged, the states are worked out and sealed off the write gate and
+        stored in short transactions, so a dispatcher taking a call on a tablet that is still
+        loading its snapshot never waits for a whole page; an entity written meanwhile is worked
+        out again under the gate.  ``progress`` (where the snapshot started and where its next
+        page starts) commits with the page's last transaction, so a cut resumes at the next
+        page instead of the first, and a page cut halfway is adopted again whole.
         """
-        with self._write(local=False) as s:
-            repo = self._unlocked()
-            repo.save_bases(s, states)
-            for state in states:
-                for op in repo.ops_for(s, kind_of(state), state.id):
-                    apply_op(state, op)
-            repo.save_rows(s, [repo.entity_row(state) for state in states])
-            if progress is not None:
-                set_meta(
-                    s,
-                    **{
-                        _SNAPSHOT_CURSOR: progress.cursor,
-                        _SNAPSHOT_NEXT: progress.next_after or "",
-                    },
-                )
-        keys = frozenset((kind_of(state), state.id) for state in states)
-        self._listeners.notify(StoreChange(ChangeKind.MERGED, keys))
+        repo = self._repo_or_raise()
+        with self._read() as s:
+            adoptions = [_adoption(repo, s, state) for state in states]
+        done = 0
+        while True:
+            with self._write(local=False, durable=False) as s:
+                taken = self._commit_adoptions(s, adoptions[done:])
+                last = done + len(taken) == len(adoptions)
+                if last and progress is not None:
+                    set_meta(
+                        s,
+                        **{
+                            _SNAPSHOT_CURSOR: progress.cursor,
+                            _SNAPSHOT_NEXT: progress.next_after or "",
+                        },
+                    )
+            done += len(taken)
+            keys = frozenset(adoption.key for adoption in taken)
+            self._listeners.notify(StoreChange(ChangeKind.MERGED, keys))
+            if last:
+                return
+
+    def _commit_adoptions(self, s: Tx, adoptions: Sequence[_Adoption]) -> list[_Adoption]:
+        """Store ``adoptions`` until the budget is spent (one at least); returns those stored."""
+        deadline = time.monotonic() + MERGE_BUDGET_S
+        repo = self._unlocked()
+        taken: list[_Adoption] = []
+        for adoption in adoptions:
+            # The writes still to come count against the budget too.
+            spent = time.monotonic() + len(taken) * self._adoption_s >= deadline
+            if taken and (len(taken) >= self._chunk or spent):
+                break
+            if repo.sealed(s, *adoption.key) != adoption.loaded_from:
+                # Written since it was worked out: again, onto what the log holds now.
+                server_state = repo.codec.open_base(*adoption.key, adoption.base["state"])
+                adoption = _adoption(repo, s, server_state)
+            taken.append(adoption)
+        writing = time.monotonic()
+        repo.save_base_rows(s, [adoption.base for adoption in taken])
+        repo.save_rows(s, [adoption.row for adoption in taken])
+        self._adoption_s = (time.monotonic() - writing) / max(1, len(taken))
+        return taken
 
     def refetch_needed(self) -> list[EntityKey]:
         """Incidents that left the device (``retention``) and that a pulled change touched

@@ -234,17 +234,18 @@ class Repository:
         return state
 
     # Snapshot bases --------------------------------------------------------------------
-    def save_bases(self, s: Tx, states: Sequence[EntityState]) -> None:
-        """Keep ``states`` (as the server sent them) as what the log's ops build on."""
-        rows = [
-            {
-                "kind": kind_of(state).value,
-                "entity_id": state.id,
-                "state": self.codec.seal_state(state, BASE_TABLE),
-            }
-            for state in states
-        ]
-        _driver(s).executemany(_SAVE_BASE_SQL, rows)
+    def base_row(self, state: EntityState) -> dict[str, Any]:
+        """``state`` (as the server sent it) sealed as a snapshot base (pure: no database)."""
+        return {
+            "kind": kind_of(state).value,
+            "entity_id": state.id,
+            "state": self.codec.seal_state(state, BASE_TABLE),
+        }
+
+    def save_base_rows(self, s: Tx, rows: Sequence[dict[str, Any]]) -> None:
+        """Keep sealed bases (``base_row``) as what the log's ops build on."""
+        if rows:
+            _driver(s).executemany(_SAVE_BASE_SQL, rows)
 
     def base(self, s: Tx, kind: Entity, entity_id: str) -> EntityState | None:
         """The entity's snapshot base (write transactions only: a damaged one is dropped)."""

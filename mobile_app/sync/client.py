@@ -45,6 +45,7 @@ from mobile_app.sync.replies import from_the_server
 from mobile_app.sync.snapshots import StatesPage, read_entity, read_page
 from shared import api
 from shared.api import LoginRequest, PasswordChange, RefreshRequest, TokenPair
+from shared.merge.replica import EntityState
 from shared.protocol import (
     MAX_BATCH,
     ErrorBody,
@@ -303,10 +304,15 @@ class SyncClient:
             if first_cursor is None:
                 first_cursor = page.cursor
             reached = SnapshotProgress(first_cursor, page.next_after)
-            await asyncio.to_thread(self.store.adopt_snapshot, page.states, progress=reached)
+            await asyncio.to_thread(self._adopt_page, page.states, reached)
             after, done = page.next_after, page.next_after is None
         assert first_cursor is not None
         self.store.resume_from(first_cursor)
+
+    def _adopt_page(self, states: list[EntityState], progress: SnapshotProgress) -> None:
+        """Adopt a snapshot page with the collector held off, as a pulled batch is merged."""
+        with collector_paused():
+            self.store.adopt_snapshot(states, progress=progress)
 
     async def _refetch_purged(self) -> None:
         """Incidents this device let go (``store.retention``) that a pulled change touched:

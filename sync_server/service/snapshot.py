@@ -9,6 +9,7 @@ pages already contain are applied again as no-ops, so nothing is missed or doubl
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from shared.merge.replica import EntityState
 from shared.protocol import Entity, ErrorCode
@@ -27,21 +28,45 @@ def _parse_after(after: str | None) -> tuple[str, str] | None:
     return entity, entity_id
 
 
+SNAPSHOT_PAGE_BYTES = 512 * 1024
+"""A snapshot page also stops once its states come to this much JSON (one state at least).
+
+A device decodes a page in one call that holds the interpreter for its whole length: 500 states
+of a busy day's units came to 13 MB and half a second, during which a dispatcher's tap on that
+tablet waited.  Pages of this size decode in about 20 ms on the development VM; a 100k-change
+history then takes about 80 requests instead of 12, small beside its transfer."""
+
+
 def snapshot(ctx: Context, after: str | None, limit: int) -> SnapshotPage:
     position = _parse_after(after)
     with ctx.db.read() as session:
         cursor = changelog.head(session)
         rows = entities.page(session, position, limit + 1)
-        states = [
-            _snapshot_of(row.entity, row.entity_id, entities.decode(ctx.sealer, row))
-            for row in rows[:limit]
-        ]
-    last = states[-1] if states and len(rows) > limit else None
+        states = page_of(
+            [(row.entity, row.entity_id, entities.decode(ctx.sealer, row)) for row in rows[:limit]]
+        )
+    last = states[-1] if states and len(rows) > len(states) else None
     return SnapshotPage(
         cursor=cursor,
         entities=states,
         next_after=f"{last.entity}/{last.entity_id}" if last else None,
     )
+
+
+def page_of(
+    candidates: Sequence[tuple[str, str, EntityState]], max_bytes: int = SNAPSHOT_PAGE_BYTES
+) -> list[EntitySnapshot]:
+    """The first of ``candidates`` (entity, id, state) that fit in one page: up to
+    ``max_bytes`` of state JSON, and always the first, however large it is."""
+    page: list[EntitySnapshot] = []
+    size = 0
+    for entity, entity_id, state in candidates:
+        text = state.model_dump_json()
+        size += len(text)
+        if page and size > max_bytes:
+            break
+        page.append(_snapshot_of(entity, entity_id, text))
+    return page
 
 
 def one_entity(ctx: Context, entity: str, entity_id: str) -> EntitySnapshot:
@@ -53,10 +78,8 @@ def one_entity(ctx: Context, entity: str, entity_id: str) -> EntitySnapshot:
         state = entities.load(session, ctx.sealer, kind, entity_id)
     if state is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no {kind.value} {entity_id!r} here")
-    return _snapshot_of(kind.value, entity_id, state)
+    return _snapshot_of(kind.value, entity_id, state.model_dump_json())
 
 
-def _snapshot_of(entity: str, entity_id: str, state: EntityState) -> EntitySnapshot:
-    return EntitySnapshot(
-        entity=entity, entity_id=entity_id, state=json.loads(state.model_dump_json())
-    )
+def _snapshot_of(entity: str, entity_id: str, state_json: str) -> EntitySnapshot:
+    return EntitySnapshot(entity=entity, entity_id=entity_id, state=json.loads(state_json))

@@ -7,10 +7,15 @@ or an incident would silently lose its address, caller and notes on this tablet.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from mobile_app.store import LocalStore, SnapshotProgress
+from mobile_app.store.listeners import ChangeKind, StoreChange
+from mobile_app.store.repository import EntityKey
 from shared.merge import Replica
+from shared.merge.replica import EntityState
 from shared.protocol import Entity, Op
 from tests.device.conftest import MakeStore, as_changes
 from tests.device.test_corruption import _damage, _flip_a_byte
@@ -150,3 +155,82 @@ def test_a_snapshot_load_records_how_far_it_got_until_pulling_resumes(
     store.resume_from(7)
     assert store.snapshot_progress is None and store.cursor == 7
     assert store.snapshot() == server.snapshot()
+
+
+def test_a_note_written_while_a_snapshot_page_is_adopted_is_kept(
+    make_store: MakeStore, history: list[Op]
+):
+    """A page is worked out before it is stored, in short transactions; an incident the
+    dispatcher writes to in between is worked out again onto what is stored, not overwritten."""
+    store = make_store(chunk_size=1, physical_ms=lambda: TRUE_NOW)  # a state per transaction
+    incident_id = history[0].entity_id
+    store.apply_pulled(as_changes(history), cursor=len(history))  # before the log was compacted
+    server = replay(history)
+    written: list[Op] = []
+
+    def dispatcher_adds_a_note(change: StoreChange) -> None:
+        if change.kind is ChangeKind.MERGED and not written:
+            written.append(store.add_note(incident_id, "caller called back: all out"))
+
+    store.listen(dispatcher_adds_a_note)
+    store.adopt_snapshot([*server.units.values(), *server.incidents.values()])
+
+    notes = [note.text for note in store.incident(incident_id).notes]
+    assert notes == ["smoke", "two occupants", "caller called back: all out"]
+    assert store.snapshot() == replay([*history, *written]).snapshot()
+    assert store.pending_ops() == written
+
+
+def test_a_snapshot_page_commits_its_progress_with_its_last_transaction(
+    make_store: MakeStore, history: list[Op]
+):
+    """A load cut halfway through a page starts that page again: adopting it twice is
+    harmless, skipping the rest of it is not."""
+    store = make_store(chunk_size=1)
+    server = replay(history)
+    seen: list[tuple[frozenset[EntityKey], SnapshotProgress | None]] = []
+    store.listen(lambda change: seen.append((change.entities, store.snapshot_progress)))
+
+    store.adopt_snapshot(
+        [*server.incidents.values(), *server.units.values()], progress=SnapshotProgress(4, None)
+    )
+
+    incident_id, unit_id = history[0].entity_id, history[2].entity_id
+    assert seen == [
+        (frozenset({(Entity.INCIDENT, incident_id)}), None),
+        (frozenset({(Entity.UNIT, unit_id)}), SnapshotProgress(4, None)),
+    ]
+    store.adopt_snapshot([*server.incidents.values(), *server.units.values()])  # again
+    assert store.snapshot() == server.snapshot()
+
+
+def test_a_dispatcher_typing_while_a_snapshot_loads_in_another_thread_loses_nothing(
+    make_store: MakeStore,
+):
+    source = make_store("dev-src", "sam")
+    busy = source.create_incident({"incident_type": "FSTRU"}, 2).entity_id
+    for i in range(60):
+        source.create_incident({"incident_type": "FSTRU", "address": f"{i} Elm St"}, 3)
+        source.add_note(busy, f"remote {i}")
+    remote = source.pending_ops()
+    server = replay(remote)
+    states: list[EntityState] = [*server.incidents.values(), *server.units.values()]
+    store = make_store(chunk_size=5)
+    store.apply_pulled(as_changes(remote[:1]), cursor=1)  # the busy call is here already
+    errors: list[BaseException] = []
+
+    def loading() -> None:
+        try:
+            for start in range(0, len(states), 20):
+                store.adopt_snapshot(states[start : start + 20])
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    loader = threading.Thread(target=loading)
+    loader.start()
+    mine = [store.add_note(busy, f"local {i}") for i in range(40)]
+    loader.join()
+
+    assert errors == []
+    assert store.pending_ops() == mine
+    assert store.snapshot() == replay([*remote, *mine]).snapshot()
