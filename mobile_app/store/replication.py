@@ -131,9 +131,10 @@ def _adoption(repo: Repository, s: Tx, server_state: EntityState) -> _Adoption:
 
 class StoreReplication(StoreCore):
     _row_s = 0.00005
-    _adoption_s = 0.0002
     """Seconds one pulled op took to store in the last merge transaction (entity row and log
     row): how transactions keep to the budget."""
+    _adoption_s = 0.0002
+    """The same for one adopted snapshot state (base row and entity row)."""
 
     # State the sync client reads ---------------------------------------------------------
     @property

@@ -9,7 +9,7 @@ pages already contain are applied again as no-ops, so nothing is missed or doubl
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from shared.merge.replica import EntityState
 from shared.protocol import Entity, ErrorCode
@@ -42,8 +42,9 @@ def snapshot(ctx: Context, after: str | None, limit: int) -> SnapshotPage:
     with ctx.db.read() as session:
         cursor = changelog.head(session)
         rows = entities.page(session, position, limit + 1)
+        # Decoded one by one as the page fills: most of a page of busy units does not fit.
         states = page_of(
-            [(row.entity, row.entity_id, entities.decode(ctx.sealer, row)) for row in rows[:limit]]
+            (row.entity, row.entity_id, entities.decode(ctx.sealer, row)) for row in rows[:limit]
         )
     last = states[-1] if states and len(rows) > len(states) else None
     return SnapshotPage(
@@ -54,7 +55,7 @@ def snapshot(ctx: Context, after: str | None, limit: int) -> SnapshotPage:
 
 
 def page_of(
-    candidates: Sequence[tuple[str, str, EntityState]], max_bytes: int = SNAPSHOT_PAGE_BYTES
+    candidates: Iterable[tuple[str, str, EntityState]], max_bytes: int = SNAPSHOT_PAGE_BYTES
 ) -> list[EntitySnapshot]:
     """The first of ``candidates`` (entity, id, state) that fit in one page: up to
     ``max_bytes`` of state JSON, and always the first, however large it is."""

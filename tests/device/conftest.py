@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +55,25 @@ def sync(source: LocalStore, target: LocalStore, server_log: list[Op]) -> None:
         source.ack(pushed[-1].seq)
     start = target.cursor
     target.apply_pulled(as_changes(server_log[start:], start + 1), len(server_log))
+
+
+@contextmanager
+def in_background(work: Callable[[], None]) -> Iterator[None]:
+    """Run ``work`` in another thread (a sync round) while the block runs (the dispatcher);
+    then wait for it and raise what it raised, which a thread would otherwise lose."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from mobile_app.store import ChangeKind, LocalStore, StoreChange
 from shared.hlc import Hlc
 from shared.merge import Replica
 from shared.protocol import Change, Entity, IncidentUpdate, Op
-from tests.device.conftest import FAST_KDF, PIN, MakeStore, as_changes
+from tests.device.conftest import FAST_KDF, PIN, MakeStore, as_changes, in_background
 from tests.simulation import ACTIONS, World, replay
 
 HOUR_MS = 3_600_000
@@ -306,22 +305,15 @@ def test_a_dispatcher_typing_while_sync_merges_in_another_thread_loses_nothing(
     remote = source.pending_ops()
     store = make_store(chunk_size=10)
     store.apply_pulled(as_changes(remote[:1]), cursor=1)
-    errors: list[BaseException] = []
 
     def sync_thread() -> None:
-        try:
-            for start in range(1, len(remote), 30):
-                page = as_changes(remote[start : start + 30], start + 1)
-                store.apply_pulled(page, cursor=start + len(page))
-        except BaseException as error:  # reported below, not lost in the thread
-            errors.append(error)
+        for start in range(1, len(remote), 30):
+            page = as_changes(remote[start : start + 30], start + 1)
+            store.apply_pulled(page, cursor=start + len(page))
 
-    merging = threading.Thread(target=sync_thread)
-    merging.start()
-    mine = [store.add_note(incident_id, f"local {i}") for i in range(40)]
-    merging.join()
+    with in_background(sync_thread):
+        mine = [store.add_note(incident_id, f"local {i}") for i in range(40)]
 
-    assert errors == []
     assert [op.seq for op in store.pending_ops()] == [op.seq for op in mine] == list(range(1, 41))
     assert store.cursor == len(remote)
     assert store.snapshot() == replay([*remote, *mine]).snapshot()

@@ -7,8 +7,6 @@ or an incident would silently lose its address, caller and notes on this tablet.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from mobile_app.store import LocalStore, SnapshotProgress
@@ -17,7 +15,7 @@ from mobile_app.store.repository import EntityKey
 from shared.merge import Replica
 from shared.merge.replica import EntityState
 from shared.protocol import Entity, Op
-from tests.device.conftest import MakeStore, as_changes
+from tests.device.conftest import MakeStore, as_changes, in_background
 from tests.device.test_corruption import _damage, _flip_a_byte
 from tests.simulation import replay
 
@@ -217,20 +215,13 @@ def test_a_dispatcher_typing_while_a_snapshot_loads_in_another_thread_loses_noth
     states: list[EntityState] = [*server.incidents.values(), *server.units.values()]
     store = make_store(chunk_size=5)
     store.apply_pulled(as_changes(remote[:1]), cursor=1)  # the busy call is here already
-    errors: list[BaseException] = []
 
     def loading() -> None:
-        try:
-            for start in range(0, len(states), 20):
-                store.adopt_snapshot(states[start : start + 20])
-        except BaseException as error:  # reported below, not lost in the thread
-            errors.append(error)
+        for start in range(0, len(states), 20):
+            store.adopt_snapshot(states[start : start + 20])
 
-    loader = threading.Thread(target=loading)
-    loader.start()
-    mine = [store.add_note(busy, f"local {i}") for i in range(40)]
-    loader.join()
+    with in_background(loading):
+        mine = [store.add_note(busy, f"local {i}") for i in range(40)]
 
-    assert errors == []
     assert store.pending_ops() == mine
     assert store.snapshot() == replay([*remote, *mine]).snapshot()
