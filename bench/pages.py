@@ -13,7 +13,7 @@ from mobile_app.store.codec import kind_of
 from shared.api import SnapshotPage
 from shared.merge.replica import EntityState
 from shared.protocol import Change, Op, PullPage
-from sync_server.service.snapshot import page_of
+from sync_server.service.snapshot import after_of, page_of
 
 PAGE_SIZE = 500  # the client's default pull limit (SyncRequest.limit)
 
@@ -58,7 +58,7 @@ def snapshot_pages(states: Sequence[EntityState], *, cursor: int) -> list[bytes]
         entities = page_of(candidates[start : start + SNAPSHOT_LIMIT])
         start += len(entities)
         more = start < len(candidates)
-        last = f"{entities[-1].entity}/{entities[-1].entity_id}" if more else None
+        last = after_of(entities[-1]) if more else None
         page = SnapshotPage(cursor=cursor, entities=entities, next_after=last)
         pages.append(page.model_dump_json().encode())
     return pages

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from mobile_app.store.codec import CorruptEntity, kind_of
 from mobile_app.store.core import MERGE_BUDGET_S, StoreCore
@@ -105,6 +105,15 @@ class _EntityMerge:
             new=new,
         )
 
+    @property
+    def size(self) -> int:
+        """Rows of work it stands for in a transaction's budget: one per change."""
+        return len(self.changes)
+
+    def again(self, repo: Repository, s: Tx) -> _EntityMerge:
+        """The same changes merged onto what is stored now."""
+        return self.merged(repo, repo.load_for_write(s, *self.key))
+
 
 @dataclass(frozen=True)
 class _Adoption:
@@ -116,6 +125,27 @@ class _Adoption:
     loaded_from: bytes | None
     base: dict[str, Any]
     row: SealedRow
+    size: ClassVar[int] = 1
+    """One state, however big, in a transaction's budget."""
+
+    def again(self, repo: Repository, s: Tx) -> _Adoption:
+        """The server's state worked out again onto what the log holds now."""
+        return _adoption(repo, s, repo.codec.open_base(*self.key, self.base["state"]))
+
+
+class _Prepared(Protocol):
+    """Work prepared off the write gate against an entity row as it was then."""
+
+    @property
+    def key(self) -> EntityKey: ...
+    @property
+    def loaded_from(self) -> bytes | None: ...
+    @property
+    def size(self) -> int: ...
+    def again(self, repo: Repository, s: Tx) -> Self: ...
+
+
+_P = TypeVar("_P", bound=_Prepared)
 
 
 def _adoption(repo: Repository, s: Tx, server_state: EntityState) -> _Adoption:
@@ -337,20 +367,8 @@ class StoreReplication(StoreCore):
     ) -> tuple[list[_EntityMerge], int]:
         """Store ``merges[start:]`` until the budget is spent (one entity at least); returns the
         entity merges stored and how many of their changes were new here."""
-        deadline = time.monotonic() + MERGE_BUDGET_S
         repo = self._unlocked()
-        taken: list[_EntityMerge] = []
-        ops = 0
-        for merge in merges[start:]:
-            # The writes still to come count against the budget too.
-            full = ops + len(merge.changes) > self._chunk
-            if taken and (full or time.monotonic() + ops * self._row_s >= deadline):
-                break
-            if repo.sealed(s, *merge.key) != merge.loaded_from:
-                # Written since it was prepared: merge the same changes onto what is stored.
-                merge = merge.merged(repo, repo.load_for_write(s, *merge.key))
-            taken.append(merge)
-            ops += len(merge.changes)
+        taken, ops = self._fill(s, merges[start:], self._row_s)
         self._observe_pulled([c.op for m in taken for c in m.changes], remeasure)
         writing = time.monotonic()
         # Entity rows before the log rows, which reference them.
@@ -363,6 +381,25 @@ class StoreReplication(StoreCore):
         _note_own_ops(s, own)
         set_meta(s, hlc_last=self._clock.last.encode(), clock_offset_ms=self._clock.offset_ms)
         return taken, sum(m.new for m in taken)
+
+    def _fill(self, s: Tx, pending: Sequence[_P], row_s: float) -> tuple[list[_P], int]:
+        """The first of ``pending`` one transaction takes: until ``MERGE_BUDGET_S`` is spent,
+        the writes still to come counted at ``row_s`` a row, or ``chunk_size`` rows (one
+        entity at least).  Any entity written since its work was prepared (a local action, a
+        rebuild) is worked out again onto what is stored.  Returns them and their rows."""
+        deadline = time.monotonic() + MERGE_BUDGET_S
+        repo = self._unlocked()
+        taken: list[_P] = []
+        rows = 0
+        for item in pending:
+            full = rows + item.size > self._chunk
+            if taken and (full or time.monotonic() + rows * row_s >= deadline):
+                break
+            if repo.sealed(s, *item.key) != item.loaded_from:
+                item = item.again(repo, s)
+            taken.append(item)
+            rows += item.size
+        return taken, rows
 
     def rewind_ack(self, last_seq: int) -> None:
         """Treat ops after ``last_seq`` as unsent again: the server we now talk to (a standby
@@ -421,19 +458,8 @@ class StoreReplication(StoreCore):
 
     def _commit_adoptions(self, s: Tx, adoptions: Sequence[_Adoption]) -> list[_Adoption]:
         """Store ``adoptions`` until the budget is spent (one at least); returns those stored."""
-        deadline = time.monotonic() + MERGE_BUDGET_S
         repo = self._unlocked()
-        taken: list[_Adoption] = []
-        for adoption in adoptions:
-            # The writes still to come count against the budget too.
-            spent = time.monotonic() + len(taken) * self._adoption_s >= deadline
-            if taken and (len(taken) >= self._chunk or spent):
-                break
-            if repo.sealed(s, *adoption.key) != adoption.loaded_from:
-                # Written since it was worked out: again, onto what the log holds now.
-                server_state = repo.codec.open_base(*adoption.key, adoption.base["state"])
-                adoption = _adoption(repo, s, server_state)
-            taken.append(adoption)
+        taken, _ = self._fill(s, adoptions, self._adoption_s)
         writing = time.monotonic()
         repo.save_base_rows(s, [adoption.base for adoption in taken])
         repo.save_rows(s, [adoption.row for adoption in taken])

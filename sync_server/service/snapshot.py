@@ -50,8 +50,13 @@ def snapshot(ctx: Context, after: str | None, limit: int) -> SnapshotPage:
     return SnapshotPage(
         cursor=cursor,
         entities=states,
-        next_after=f"{last.entity}/{last.entity_id}" if last else None,
+        next_after=after_of(last) if last else None,
     )
+
+
+def after_of(last: EntitySnapshot) -> str:
+    """The ``next_after`` of a page ending at ``last`` (what ``_parse_after`` reads back)."""
+    return f"{last.entity}/{last.entity_id}"
 
 
 def page_of(
